@@ -1,0 +1,124 @@
+// mlsc command line. Thin by design: it parses flags, calls the library, prints, and maps the
+// result to an exit code (0 clean, 1 findings or failed verification, 2 usage or I/O error).
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include "mlsc/report/scan_report.hpp"
+#include "mlsc/scan/scan_tree.hpp"
+
+namespace {
+
+constexpr int kUsageError = 2;
+
+struct ScanArgs {
+  std::vector<std::string> paths;
+  std::string format = "text";
+  std::string fail_on = "high";
+  std::string min_severity = "low";
+  std::string config;
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
+  std::size_t jobs = 0;
+  bool quiet = false;
+  bool verbose = false;
+  bool show_imports = false;
+};
+
+void add_scan_command(CLI::App& app, ScanArgs& a) {
+  auto* cmd = app.add_subcommand("scan", "Scan model files and folders for code execution and tampering");
+  cmd->add_option("paths", a.paths, "Files or directories (scanned recursively)")->required();
+  cmd->add_option("--format", a.format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--fail-on", a.fail_on, "Exit 1 when a finding is at or above this severity")
+      ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}))
+      ->capture_default_str();
+  cmd->add_option("--min-severity", a.min_severity, "Text output: hide findings below this")
+      ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}))
+      ->capture_default_str();
+  cmd->add_option("--config", a.config, "YAML config (pickle: {allow: [...], deny: [...]})");
+  cmd->add_option("--allow", a.allow, "Allowlist a pickle global: 'MODULE NAME' (repeatable)");
+  cmd->add_option("--deny", a.deny, "Denylist a pickle global: 'MODULE NAME' (repeatable)");
+  cmd->add_option("-j,--jobs", a.jobs, "Parallel workers (default: all cores)");
+  cmd->add_flag("-q,--quiet", a.quiet, "No progress on stderr");
+  cmd->add_flag("-v,--verbose", a.verbose, "Text output: list clean files too");
+  cmd->add_flag("--show-imports", a.show_imports, "Text output: list every pickle global");
+}
+
+mlsc::Expected<mlsc::scan::ScanOptions> build_options(const ScanArgs& a) {
+  mlsc::scan::ScanOptions options;
+  if (!a.config.empty()) {
+    if (auto r = options.policy.load_config(a.config); !r) return r.error();
+  }
+  for (const auto& p : a.allow) {
+    if (auto r = options.policy.allow(p); !r) return r.error();
+  }
+  for (const auto& p : a.deny) {
+    if (auto r = options.policy.deny(p, "denied on the command line"); !r) return r.error();
+  }
+  return options;
+}
+
+void print_progress(std::size_t done, std::size_t total, std::uint64_t bytes) {
+  std::fprintf(stderr, "\rmlsc: scanned %zu/%zu files (%.1f MB)", done, total,
+               static_cast<double>(bytes) / 1e6);
+  std::fflush(stderr);
+}
+
+int run_scan(const ScanArgs& a) {
+  auto options = build_options(a);
+  if (!options) {
+    std::cerr << "mlsc scan: " << options.error().describe() << "\n";
+    return kUsageError;
+  }
+  auto targets = mlsc::scan::collect_targets(a.paths);
+  if (!targets) {
+    std::cerr << "mlsc scan: " << targets.error().describe() << "\n";
+    return kUsageError;
+  }
+  mlsc::scan::TreeScanOptions tree;
+  tree.jobs = a.jobs;
+  const bool progress = !a.quiet && ::isatty(STDERR_FILENO) != 0;
+  if (progress) tree.progress = print_progress;
+  const auto start = std::chrono::steady_clock::now();
+  const auto reports = mlsc::scan::scan_targets(*targets, *options, tree);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (progress) std::fputs("\r\033[K", stderr);
+
+  const auto summary = mlsc::report::summarize(reports, seconds);
+  if (a.format == "json") {
+    std::cout << mlsc::report::format_json(reports, summary);
+  } else {
+    mlsc::report::TextOptions text;
+    text.min_severity = *mlsc::parse_severity(a.min_severity);
+    text.list_clean = a.verbose;
+    text.show_imports = a.show_imports;
+    std::cout << mlsc::report::format_text(reports, summary, text);
+  }
+  return mlsc::report::exit_code(summary, *mlsc::parse_severity(a.fail_on));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"mlsc: verify models, datasets and dependencies before they enter an ML system"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "mlsc 0.1.0");
+  ScanArgs scan_args;
+  add_scan_command(app, scan_args);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 reports --help as a "success" parse error; usage errors exit 2 as documented.
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : kUsageError;
+  }
+  if (app.got_subcommand("scan")) return run_scan(scan_args);
+  return kUsageError;
+}

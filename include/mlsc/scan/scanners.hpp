@@ -1,0 +1,17 @@
+// Factories for the built-in scanners. Each lives in its own file under src/scan/.
+#pragma once
+
+#include <memory>
+
+#include "mlsc/scan/scanner.hpp"
+
+namespace mlsc::scan {
+
+std::unique_ptr<Scanner> make_zip_scanner();           // zip_scanner.cpp (PyTorch zip, npz, ...)
+std::unique_ptr<Scanner> make_archive_scanner();       // archive_scanner.cpp (7z, tar)
+std::unique_ptr<Scanner> make_compressed_scanner();    // compressed_scanner.cpp (gz, bz2, xz, ...)
+std::unique_ptr<Scanner> make_numpy_scanner();         // numpy_scanner.cpp (.npy)
+std::unique_ptr<Scanner> make_torch_legacy_scanner();  // torch_legacy_scanner.cpp
+std::unique_ptr<Scanner> make_pickle_scanner();        // pickle_scanner.cpp (raw, joblib)
+
+}  // namespace mlsc::scan

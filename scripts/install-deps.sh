@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages mlsc needs to build, test and fuzz. Idempotent: does nothing
+# when everything is already installed.
+set -euo pipefail
+
+BUILD_PKGS=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
+  libssl-dev nlohmann-json3-dev libcli11-dev libfmt-dev libyaml-cpp-dev libtbb-dev
+  libarchive-dev zlib1g-dev libbz2-dev liblzma-dev libgtest-dev libgmock-dev)
+# Real producers for test fixtures, and tools the tests and benchmarks call.
+TEST_PKGS=(python3 python3-numpy python3-torch python3-joblib python3-sklearn p7zip-full time)
+
+want=("${BUILD_PKGS[@]}")
+if [[ "${1:-}" != "--build-only" ]]; then want+=("${TEST_PKGS[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then exit 0; fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; fi
+echo "mlsc: installing ${missing[*]}" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

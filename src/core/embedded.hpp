@@ -1,0 +1,11 @@
+// Data files compiled into the library (see cmake/embed.cmake).
+#pragma once
+
+#include <string_view>
+
+namespace mlsc::embedded {
+extern const std::string_view pickle_allowlist;
+extern const std::string_view pickle_denylist;
+extern const std::string_view python_stdlib;
+extern const std::string_view python2_mapping;
+}  // namespace mlsc::embedded
