@@ -339,7 +339,7 @@ class ArchiveScan {
     const char* raw_name = archive_entry_pathname(entry);
     const std::string name = raw_name != nullptr ? raw_name : "<unnamed>";
     check_name(name, entry);
-    if (archive_entry_filetype(entry) != AE_IFREG) return;
+    if (!holds_data(entry)) return;
     if (archive_entry_is_encrypted(entry) != 0) {
       reported_encryption_ = true;
       ctx_.add(Severity::medium, "archive.encrypted", "member '" + name + "' is encrypted");
@@ -369,7 +369,7 @@ class ArchiveScan {
                  "link '" + name + "' points to '" + target + "', which " + problem->what);
       }
     }
-    if (archive_entry_filetype(entry) == AE_IFREG && !seen_.insert(name).second) {
+    if (holds_data(entry) && !seen_.insert(name).second) {
       ctx_.add(Severity::medium, "archive.duplicate-entry",
                "more than one member is named '" + name +
                    "': extraction keeps the last, other readers may take the first");
@@ -377,6 +377,13 @@ class ArchiveScan {
   }
 
   void unscannable(const std::string& why) { ctx_.add(Severity::high, "unscannable", why); }
+
+  // Regular files, and 7z entries written without Unix attributes (type 0): 7-Zip and py7zr
+  // extract those as files too.
+  static bool holds_data(archive_entry* entry) {
+    const auto type = archive_entry_filetype(entry);
+    return type == AE_IFREG || type == 0;
+  }
 
   ByteView data_;
   ScanContext& ctx_;

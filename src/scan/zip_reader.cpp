@@ -346,6 +346,7 @@ class Parser {
   void compare_local(const Entry& e, const LocalHeader& h);
   void finish_extent(Entry& e);
   void walk_locals();
+  std::uint64_t next_local_header(std::uint64_t from, std::uint64_t to) const;
   std::uint64_t add_hidden(std::uint64_t off, std::uint64_t limit);
   void gap(std::uint64_t from, std::uint64_t to, bool leading);
   void check_names();
@@ -583,23 +584,28 @@ void Parser::walk_locals() {
       continue;
     }
     const std::uint64_t next = i < known.size() ? std::min(known[i].first, limit) : limit;
-    const std::uint64_t q = find_sig(data_, p, next, kSigLocal);
+    const std::uint64_t q = next_local_header(p, next);
     if (q > p) gap(p, q, leading);
-    if (q >= next) {
-      p = next;
-      continue;
-    }
-    const std::uint64_t after = add_hidden(q, limit);
-    leading = leading && after == q + 1;
-    p = after;
+    leading = false;
+    p = q < next ? add_hidden(q, limit) : next;
   }
+}
+
+// First offset in [from, to) holding a parseable local header, or `to`.
+std::uint64_t Parser::next_local_header(std::uint64_t from, std::uint64_t to) const {
+  for (std::uint64_t q = find_sig(data_, from, to, kSigLocal); q < to;
+       q = find_sig(data_, q + 1, to, kSigLocal)) {
+    bool extra_corrupt = false;
+    if (read_local(data_, q, extra_corrupt)) return q;
+  }
+  return to;
 }
 
 // A local header at `off` that no central entry names. Returns where the walk continues.
 std::uint64_t Parser::add_hidden(std::uint64_t off, std::uint64_t limit) {
   bool extra_corrupt = false;
   const auto h = read_local(data_, off, extra_corrupt);
-  if (!h || out_.entries.size() >= options_.max_entries) return off + 1;
+  if (!h || out_.entries.size() >= options_.max_entries) return limit;
   Entry e;
   e.name = h->name;
   e.flags = h->flags;

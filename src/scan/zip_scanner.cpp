@@ -70,12 +70,16 @@ std::string hex(std::uint64_t v) {
   return "0x" + s;
 }
 
+// "0 (encrypted), 5 (patched data)": the bits set in `flags`, named where APPNOTE names them.
 std::string flag_bits(std::uint16_t flags) {
   std::string out;
   for (int bit = 0; bit < 16; ++bit) {
     if ((flags & (1U << bit)) == 0) continue;
-    out += out.empty() ? "" : ",";
+    out += out.empty() ? "" : ", ";
     out += std::to_string(bit);
+    if (bit == 0) out += " (encrypted)";
+    if (bit == 5) out += " (patched data)";
+    if (bit == 6) out += " (strong encryption)";
   }
   return out;
 }
@@ -183,13 +187,13 @@ class ZipScan {
         zip::kFlagEncrypted | zip::kFlagPatched | zip::kFlagStrongEncryption;
     if ((odd & loader_split) != 0 && !really_encrypted) {
       ctx_.add(Severity::high, "zip.unusual-flags",
-               "member " + display(e) + " sets flag bits " + flag_bits(odd) +
-                   " (encrypted/patched/strong encryption) on data stored in clear: Python's "
-                   "zipfile refuses it, PyTorch's miniz loads it; scanned as loaded",
+               "member " + display(e) + " sets flag bit " + flag_bits(odd) +
+                   " but its data is in clear: Python's zipfile refuses it, PyTorch's miniz "
+                   "loads it; scanned as loaded",
                e.header_offset);
     } else if ((odd & ~loader_split) != 0) {
       ctx_.add(Severity::medium, "zip.unusual-flags",
-               "member " + display(e) + " sets undefined flag bits " +
+               "member " + display(e) + " sets undefined flag bit " +
                    flag_bits(odd & ~loader_split),
                e.header_offset);
     }

@@ -35,7 +35,11 @@ MLSC_SSE41 inline void g(__m128i* v, int a, int b, int c, int d, __m128i mx, __m
   v[b] = rot7(vxor(v[b], v[c]));
 }
 
-MLSC_SSE41 inline void round_fn(__m128i* v, const __m128i* m, const std::uint8_t* o) {
+// The round number is a template argument so that every message index is a compile-time
+// constant: the message vectors then stay in registers instead of being indexed in memory.
+template <std::size_t R>
+MLSC_SSE41 inline void round_fn(__m128i* v, const __m128i* m) {
+  constexpr const auto& o = kSchedule[R];
   g(v, 0, 4, 8, 12, m[o[0]], m[o[1]]);
   g(v, 1, 5, 9, 13, m[o[2]], m[o[3]]);
   g(v, 2, 6, 10, 14, m[o[4]], m[o[5]]);
@@ -78,7 +82,13 @@ MLSC_SSE41 void hash4(const HashManyArgs& a) {
                      _mm_load_si128(reinterpret_cast<const __m128i*>(ctr.hi.data())),
                      _mm_set1_epi32(static_cast<int>(kBlockLen)),
                      _mm_set1_epi32(static_cast<int>(block_flags(a, b)))};
-    for (const auto& order : kSchedule) round_fn(v, m, order.data());
+    round_fn<0>(v, m);
+    round_fn<1>(v, m);
+    round_fn<2>(v, m);
+    round_fn<3>(v, m);
+    round_fn<4>(v, m);
+    round_fn<5>(v, m);
+    round_fn<6>(v, m);
     for (std::size_t i = 0; i < 8; ++i) h[i] = _mm_xor_si128(v[i], v[i + 8]);
   }
   alignas(16) std::uint32_t words[8 * kLanes];

@@ -224,7 +224,10 @@ def main():
         if entry is None:
             res.check(False, f'{name}: reported', 'not in the report')
             continue
-        fmt_ok = entry.get('format') in FORMAT_ALTERNATIVES.get(e['format'], {e['format']})
+        accepted = set(e.get('formats') or [e['format']])
+        for f in list(accepted):
+            accepted |= FORMAT_ALTERNATIVES.get(f, set())
+        fmt_ok = entry.get('format') in accepted
         res.check(fmt_ok, f'{name}: format {e["format"]}', describe(entry))
         if e['expected'] == 'malicious':
             flagged = RANK.get(entry.get('max_severity'), 0) >= ALARM

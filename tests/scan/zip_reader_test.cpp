@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -15,6 +16,7 @@
 
 #include "mlsc/scan/scanner.hpp"
 #include "mlsc/scan/scanners.hpp"
+#include "scan/archive_writer.hpp"
 
 namespace mlsc::scan {
 namespace {
@@ -51,29 +53,29 @@ std::string raw_deflate(const std::string& plain) {
 }
 
 struct Member {
-  std::string name;
-  std::string plain;  // what the member holds
+  std::string name{};
+  std::string plain{};  // what the member holds
   std::uint16_t method = 0;
   std::uint16_t flags = 0;
-  std::optional<std::string> stored;  // bytes written as data (default: plain, or deflated)
-  std::optional<std::string> local_name;
-  std::optional<std::uint16_t> local_flags;
-  std::optional<std::uint32_t> crc;  // declared CRC (default: the real one)
-  std::optional<std::uint64_t> declared_csize;
+  std::optional<std::string> stored{};  // bytes written as data (default: plain, or deflated)
+  std::optional<std::string> local_name{};
+  std::optional<std::uint16_t> local_flags{};
+  std::optional<std::uint32_t> crc{};  // declared CRC (default: the real one)
+  std::optional<std::uint64_t> declared_csize{};
   bool listed = true;   // in the central directory
   bool zip64 = false;   // saturate sizes and offset, use zip64 extras
   bool descriptor = false;
-  std::optional<std::size_t> same_offset_as;  // central entry points at another member's header
+  std::optional<std::size_t> same_offset_as{};  // central entry points at another member's header
 };
 
 struct Zip {
-  std::string prefix;
-  std::vector<Member> members;
-  std::string comment;
-  std::optional<std::uint16_t> eocd_count;
+  std::string prefix{};
+  std::vector<Member> members{};
+  std::string comment{};
+  std::optional<std::uint16_t> eocd_count{};
   bool zip64_end = false;
   bool python_offsets = false;  // with a prefix: offsets relative to the archive (self-extractor)
-  std::string between_cd_and_end;
+  std::string between_cd_and_end{};
 
   std::string build() const {
     std::string out = prefix;
@@ -238,6 +240,27 @@ TEST(ZipReader, DeflatedMemberInflatesAndChecksItsCrc) {
   EXPECT_EQ(text(r), plain);
   EXPECT_FALSE(r.crc_mismatch);
   ASSERT_TRUE(r.actual_crc.has_value());
+}
+
+TEST(ZipReader, Bzip2AndLzmaMembers) {
+  const std::string plain = kEvalPickle + std::string(2000, 'z');
+  // Zip's LZMA framing: SDK version, properties size 5, properties, then the raw stream (the
+  // .lzma header minus its 8-byte size field). Flag bit 1: the stream has an end marker.
+  const std::string alone = test::compress(archive_write_add_filter_lzma, plain);
+  const std::string zip_lzma = std::string("\x09\x14\x05\x00", 4) + alone.substr(0, 5) + alone.substr(13);
+  const std::string z =
+      Zip{.members = {{.name = "b", .plain = plain, .method = 12,
+                       .stored = test::compress(archive_write_add_filter_bzip2, plain)},
+                      {.name = "l", .plain = plain, .method = 14, .flags = 2, .stored = zip_lzma}}}
+          .build();
+  const auto a = parse_ok(z);
+  ASSERT_EQ(a.entries.size(), 2U);
+  for (const auto& e : a.entries) {
+    const auto r = zip::read(view(z), e, {});
+    EXPECT_EQ(r.status, zip::ReadStatus::ok) << e.name << ": " << r.detail;
+    EXPECT_EQ(text(r), plain) << e.name;
+    EXPECT_FALSE(r.crc_mismatch) << e.name;
+  }
 }
 
 TEST(ZipReader, LocalAndCentralNamesThatDifferAreAMismatch) {
@@ -406,38 +429,36 @@ TEST(ZipReader, DescriptorCrcDisagreeingWithTheDirectory) {
 }
 
 TEST(ZipReader, SecondCentralDirectoryAtTheDeclaredOffset) {
-  // Python reads the directory just before the end record; miniz where the record says.
-  Zip decoy{.members = {{.name = "data.pkl", .plain = "decoy"}}};
-  std::string z = decoy.build();
-  const auto cd = z.find(std::string("PK\x01\x02", 4));
-  const std::string first_cd = z.substr(cd, z.find(std::string("PK\x05\x06", 4)) - cd);
-  // Append a second listed entry and a directory naming only it, keeping the first directory
-  // in place at its declared offset.
-  std::string tail = z.substr(0, cd + first_cd.size());
-  const std::uint64_t evil_off = tail.size();
-  Zip evil{.members = {{.name = "data.pkl", .plain = kEvalPickle}}};
-  const std::string evil_zip = evil.build();
+  // miniz reads the directory where the end record says; Python reads the one just before the
+  // end record and shifts offsets by the difference. Give each its own directory.
+  const std::string decoy_zip = Zip{.members = {{.name = "data.pkl", .plain = std::string(200, 'd')}}}.build();
+  const auto cd1 = decoy_zip.find(std::string("PK\x01\x02", 4));
+  const auto end1 = decoy_zip.find(std::string("PK\x05\x06", 4));
+  std::string z = decoy_zip.substr(0, end1);  // decoy entry + its directory at offset cd1
+  const std::string evil_zip = Zip{.members = {{.name = "data.pkl", .plain = kEvalPickle}}}.build();
   const auto evil_cd = evil_zip.find(std::string("PK\x01\x02", 4));
-  tail += evil_zip.substr(0, evil_cd);  // its local header and data
+  const std::uint64_t evil_pos = z.size();
+  z += evil_zip.substr(0, evil_cd);
   std::string cd2 = evil_zip.substr(evil_cd, evil_zip.find(std::string("PK\x05\x06", 4)) - evil_cd);
-  // Its directory's local-header offset is relative to where Python thinks the archive starts.
-  tail += cd2;
-  put32(tail, 0x06054b50);
-  put16(tail, 0);
-  put16(tail, 0);
-  put16(tail, 1);
-  put16(tail, 1);
-  put32(tail, cd2.size());
-  put32(tail, cd);  // declared: the first directory
-  put16(tail, 0);
-  const auto a = parse_ok(tail);
+  const std::uint64_t concat = z.size() - cd1;  // Python's shift
+  std::string off;
+  put32(off, evil_pos - concat);
+  cd2.replace(42, 4, off);
+  z += cd2;
+  put32(z, 0x06054b50);
+  put16(z, 0);
+  put16(z, 0);
+  put16(z, 1);
+  put16(z, 1);
+  put32(z, cd2.size());
+  put32(z, cd1);
+  put16(z, 0);
+  const auto a = parse_ok(z);
   EXPECT_TRUE(has_issue(a, zip::Issue::header_mismatch));
-  bool saw_decoy = false;
-  for (const auto& e : a.entries) {
-    if (e.local_ok && !e.hidden && text(zip::read(view(tail), e, {})) == "decoy") saw_decoy = true;
-  }
-  EXPECT_TRUE(saw_decoy);
-  (void)evil_off;
+  std::vector<std::string> contents;
+  for (const auto& e : a.entries) contents.push_back(text(zip::read(view(z), e, {})));
+  EXPECT_NE(std::find(contents.begin(), contents.end(), std::string(200, 'd')), contents.end());
+  EXPECT_NE(std::find(contents.begin(), contents.end(), kEvalPickle), contents.end());
 }
 
 TEST(ZipReader, PathProblems) {

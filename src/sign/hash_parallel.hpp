@@ -1,0 +1,24 @@
+// Hashing many byte ranges of many files on all cores.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+#include "mlsc/core/expected.hpp"
+#include "mlsc/sign/hashing.hpp"
+
+namespace mlsc::sign::detail {
+
+// One digest to compute: bytes [start, end) of a file whose size was `file_size` when listed.
+struct HashJob {
+  const std::filesystem::path* file;
+  std::uint64_t file_size;
+  std::uint64_t start;
+  std::uint64_t end;
+};
+
+// Digests of all jobs, in job order. `threads` 0 means all cores.
+Expected<std::vector<Digest>> hash_jobs(const std::vector<HashJob>& jobs, HashType type, unsigned threads);
+
+}  // namespace mlsc::sign::detail
