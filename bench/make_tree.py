@@ -21,7 +21,6 @@ Only Python's standard library is needed. Output is reproducible (fixed seed and
 
 import argparse
 import collections
-import json
 import os
 import pickle
 import random
@@ -132,7 +131,8 @@ class StoredZip:
         cd_end = f.tell()
         n = len(self.entries)
         # torch.save always writes the zip64 end records; so do we.
-        f.write(struct.pack('<4sQHHIIQQQQ', b'PK\x06\x06', 44, 0x31e, 45, 0, 0, n, n, cd_end - cd_off, cd_off))
+        f.write(struct.pack('<4sQHHIIQQQQ', b'PK\x06\x06', 44, 0x31e, 45, 0, 0, n, n, cd_end - cd_off,
+                            cd_off))
         f.write(struct.pack('<4sIQI', b'PK\x06\x07', 0, cd_end, 1))
         f.write(struct.pack('<4sHHHHIIH', b'PK\x05\x06', 0, 0, min(n, 0xFFFF), min(n, 0xFFFF),
                             min(cd_end - cd_off, 0xFFFFFFFF), min(cd_off, 0xFFFFFFFF), 0))

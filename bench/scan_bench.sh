@@ -34,6 +34,7 @@ BENCH_JOBS=${BENCH_JOBS:-}
 BENCH_KEEP=${BENCH_KEEP:-1}
 
 if [[ -z ${MLSC:-} ]]; then
+  # shellcheck disable=SC2012  # newest by mtime; build folder names are ours
   MLSC=$(ls -t "$root"/build*/mlsc 2>/dev/null | head -n 1 || true)
 fi
 if [[ -z ${MLSC:-} || ! -x $MLSC ]]; then
@@ -79,6 +80,7 @@ fi
 jobs_args=()
 [[ -n $BENCH_JOBS ]] && jobs_args=(-j "$BENCH_JOBS")
 scan_cmd=("$MLSC" scan "$tree" --format json "${jobs_args[@]}")
+# shellcheck disable=SC2016  # $1 expands in the inner sh
 cat_cmd=(sh -c 'find "$1" -type f -exec cat {} + > /dev/null' sh "$tree")
 
 tmp=$(mktemp -d)

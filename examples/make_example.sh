@@ -27,7 +27,7 @@ files=(
   benign/torch_state_dict.pt
   benign/sklearn_pipeline.joblib
   benign/numpy_float.npy
-  benign/hf_training_args_py311.pkl
+  benign/plain_data_p4.pkl
   malicious/reduce_os_system_p4.pkl
   malicious/torch_zip_datapkl_injected.pt
   malicious/joblib_payload_after_array.joblib.gz

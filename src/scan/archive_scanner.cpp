@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "capped_report.hpp"
+#include "container_magic.hpp"
 #include "mlsc/scan/pickle.hpp"
 #include "mlsc/scan/scanners.hpp"
 #include "mlsc/scan/zip_reader.hpp"
@@ -19,9 +21,6 @@
 namespace mlsc::scan {
 
 namespace {
-
-constexpr std::array<std::uint8_t, 6> k7zMagic = {'7', 'z', 0xBC, 0xAF, 0x27, 0x1C};
-constexpr std::size_t kTarBlock = 512;
 
 struct ArchiveFree {
   void operator()(archive* a) const { archive_read_free(a); }
@@ -41,21 +40,6 @@ ArchivePtr open_archive(ByteView data) {
   archive_read_support_format_tar(a.get());
   if (archive_read_open_memory(a.get(), data.data(), data.size()) != ARCHIVE_OK) a.reset();
   return a;
-}
-
-// POSIX and GNU tar both put a header checksum at 148: the sum of the header bytes with the
-// checksum field counted as spaces. Python's tarfile.is_tarfile accepts on that alone.
-bool tar_checksum_ok(ByteView block) {
-  if (block.size() < kTarBlock || block[0] == 0) return false;
-  std::uint64_t sum = 0;
-  for (std::size_t i = 0; i < kTarBlock; ++i) sum += (i >= 148 && i < 156) ? ' ' : block[i];
-  std::uint64_t stored = 0;
-  std::size_t i = 148;
-  while (i < 156 && block[i] == ' ') ++i;
-  const std::size_t digits_start = i;
-  for (; i < 156 && block[i] >= '0' && block[i] <= '7'; ++i) stored = stored * 8 + (block[i] - '0');
-  if (i == digits_start || (i < 156 && block[i] != 0 && block[i] != ' ')) return false;
-  return stored == sum;
 }
 
 std::string hex(std::uint64_t v) {
@@ -160,11 +144,23 @@ std::optional<std::uint64_t> element_size(std::string_view storage_class) {
     std::uint64_t bytes;
   };
   static constexpr std::array<Size, 17> kSizes = {{
-      {"DoubleStorage", 8}, {"FloatStorage", 4}, {"HalfStorage", 2}, {"BFloat16Storage", 2},
-      {"LongStorage", 8}, {"IntStorage", 4}, {"ShortStorage", 2}, {"CharStorage", 1},
-      {"ByteStorage", 1}, {"BoolStorage", 1}, {"ComplexDoubleStorage", 16},
-      {"ComplexFloatStorage", 8}, {"QInt8Storage", 1}, {"QUInt8Storage", 1},
-      {"QInt32Storage", 4}, {"QUInt4x2Storage", 1}, {"QUInt2x4Storage", 1},
+      {"DoubleStorage", 8},
+      {"FloatStorage", 4},
+      {"HalfStorage", 2},
+      {"BFloat16Storage", 2},
+      {"LongStorage", 8},
+      {"IntStorage", 4},
+      {"ShortStorage", 2},
+      {"CharStorage", 1},
+      {"ByteStorage", 1},
+      {"BoolStorage", 1},
+      {"ComplexDoubleStorage", 16},
+      {"ComplexFloatStorage", 8},
+      {"QInt8Storage", 1},
+      {"QUInt8Storage", 1},
+      {"QInt32Storage", 4},
+      {"QUInt4x2Storage", 1},
+      {"QUInt2x4Storage", 1},
   }};
   for (const auto& s : kSizes) {
     if (s.name == storage_class) return s.bytes;
@@ -247,8 +243,9 @@ class LegacyWalk {
     }
     auto run = pickle::run(bytes_, pos_, ctx_.policy(), options_);
     const auto end = std::clamp<std::uint64_t>(run.end, pos_, bytes_.size());
-    ctx_.scan_member("<" + name_ + "@" + hex(pos_) + ">",
-                     bytes_.subspan(static_cast<std::size_t>(pos_), static_cast<std::size_t>(end - pos_)));
+    ctx_.scan_member(
+        "<" + name_ + "@" + hex(pos_) + ">",
+        bytes_.subspan(static_cast<std::size_t>(pos_), static_cast<std::size_t>(end - pos_)));
     if (!run.reached_stop || run.error) {
       fail("pickle does not end in STOP");
       return std::nullopt;
@@ -277,8 +274,8 @@ class LegacyWalk {
     if (failed_) return;
     failed_ = true;
     ctx_.add(Severity::high, "unscannable",
-             "legacy PyTorch '" + name_ + "' member: " + why + " at offset " + std::to_string(pos_) +
-                 "; the rest could not be walked as torch.load reads it",
+             "legacy PyTorch '" + name_ + "' member: " + why + " at offset " +
+                 std::to_string(pos_) + "; the rest could not be walked as torch.load reads it",
              pos_);
     if (pos_ < bytes_.size()) {
       ctx_.scan_member("<" + name_ + "-rest@" + hex(pos_) + ">",
@@ -302,10 +299,16 @@ bool is_legacy_torch_tar(const std::set<std::string>& names) {
 
 class ArchiveScan {
  public:
-  ArchiveScan(ByteView data, ScanContext& ctx) : data_(data), ctx_(ctx) {}
+  ArchiveScan(ByteView data, ScanContext& ctx) : data_(data), ctx_(ctx), report_(ctx) {}
 
   void run() {
-    const bool is_7z = starts_with(data_, std::string_view(reinterpret_cast<const char*>(k7zMagic.data()), k7zMagic.size()));
+    scan_all();
+    report_.flush();
+  }
+
+ private:
+  void scan_all() {
+    const bool is_7z = magic::is_7z(data_);
     legacy_ = !is_7z && is_legacy_torch_tar(list_names());
     ctx_.set_format(is_7z ? "7z" : legacy_ ? "pytorch-legacy-tar" : "tar");
     ArchivePtr a = open_archive(data_);
@@ -314,7 +317,9 @@ class ArchiveScan {
     for (;;) {
       const int rc = archive_read_next_header(a.get(), &entry);
       if (rc == ARCHIVE_EOF) break;
-      if (rc < ARCHIVE_WARN) return unscannable("archive unreadable after " + std::to_string(members_) + " members: " + error_of(a.get()));
+      if (rc < ARCHIVE_WARN)
+        return unscannable("archive unreadable after " + std::to_string(members_) +
+                           " members: " + error_of(a.get()));
       ++members_;
       scan_entry(a.get(), entry);
     }
@@ -323,7 +328,6 @@ class ArchiveScan {
     }
   }
 
- private:
   // First pass over a tar, names only (tar skips are seeks in memory).
   std::set<std::string> list_names() {
     std::set<std::string> names;
@@ -342,7 +346,7 @@ class ArchiveScan {
     if (!holds_data(entry)) return;
     if (archive_entry_is_encrypted(entry) != 0) {
       reported_encryption_ = true;
-      ctx_.add(Severity::medium, "archive.encrypted", "member '" + name + "' is encrypted");
+      report_.add(Severity::medium, "archive.encrypted", "member '" + name + "' is encrypted");
       return unscannable("member '" + name + "' is encrypted; its contents were not analysed");
     }
     MemberData member = MemberReader(a, data_, ctx_).read();
@@ -360,23 +364,24 @@ class ArchiveScan {
 
   void check_name(const std::string& name, archive_entry* entry) {
     if (const auto problem = zip::check_path(name)) {
-      ctx_.add(problem->severity, "archive.path-traversal", "member name '" + name + "' " + problem->what);
+      report_.add(problem->severity, "archive.path-traversal",
+                  "member name '" + name + "' " + problem->what);
     }
     for (const char* target : {archive_entry_symlink(entry), archive_entry_hardlink(entry)}) {
       if (target == nullptr) continue;
       if (const auto problem = zip::check_path(target)) {
-        ctx_.add(Severity::high, "archive.path-traversal",
-                 "link '" + name + "' points to '" + target + "', which " + problem->what);
+        report_.add(Severity::high, "archive.path-traversal",
+                    "link '" + name + "' points to '" + target + "', which " + problem->what);
       }
     }
     if (holds_data(entry) && !seen_.insert(name).second) {
-      ctx_.add(Severity::medium, "archive.duplicate-entry",
-               "more than one member is named '" + name +
-                   "': extraction keeps the last, other readers may take the first");
+      report_.add(Severity::medium, "archive.duplicate-entry",
+                  "more than one member is named '" + name +
+                      "': extraction keeps the last, other readers may take the first");
     }
   }
 
-  void unscannable(const std::string& why) { ctx_.add(Severity::high, "unscannable", why); }
+  void unscannable(const std::string& why) { report_.add(Severity::high, "unscannable", why); }
 
   // Regular files, and 7z entries written without Unix attributes (type 0): 7-Zip and py7zr
   // extract those as files too.
@@ -387,6 +392,7 @@ class ArchiveScan {
 
   ByteView data_;
   ScanContext& ctx_;
+  CappedReport report_;
   bool legacy_ = false;
   bool reported_encryption_ = false;
   std::size_t members_ = 0;
@@ -397,20 +403,15 @@ class ArchiveScanner final : public Scanner {
  public:
   std::string_view format() const override { return "archive"; }
 
-  bool matches(ByteView data) const override {
-    if (data.size() >= k7zMagic.size() && std::equal(k7zMagic.begin(), k7zMagic.end(), data.begin())) {
-      return true;
-    }
-    const auto magic = slice(data, 257, 5);
-    if (magic && as_chars(*magic) == "ustar") return true;
-    return tar_checksum_ok(data.first(std::min(data.size(), kTarBlock)));
-  }
+  bool matches(ByteView data) const override { return magic::is_7z(data) || magic::is_tar(data); }
 
   void scan(ByteView data, ScanContext& ctx) const override { ArchiveScan(data, ctx).run(); }
 };
 
 }  // namespace
 
-std::unique_ptr<Scanner> make_archive_scanner() { return std::make_unique<ArchiveScanner>(); }
+std::unique_ptr<Scanner> make_archive_scanner() {
+  return std::make_unique<ArchiveScanner>();
+}
 
 }  // namespace mlsc::scan

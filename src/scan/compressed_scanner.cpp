@@ -73,15 +73,24 @@ Codec detect(ByteView data) {
 
 std::string_view codec_name(Codec c) {
   switch (c) {
-    case Codec::gzip: return "gzip";
-    case Codec::bzip2: return "bzip2";
-    case Codec::xz: return "xz";
-    case Codec::lzma: return "lzma";
-    case Codec::zlib: return "zlib";
-    case Codec::joblib_zf: return "joblib-zf";
-    case Codec::lz4: return "lz4";
-    case Codec::zstd: return "zstd";
-    case Codec::none: break;
+    case Codec::gzip:
+      return "gzip";
+    case Codec::bzip2:
+      return "bzip2";
+    case Codec::xz:
+      return "xz";
+    case Codec::lzma:
+      return "lzma";
+    case Codec::zlib:
+      return "zlib";
+    case Codec::joblib_zf:
+      return "joblib-zf";
+    case Codec::lz4:
+      return "lz4";
+    case Codec::zstd:
+      return "zstd";
+    case Codec::none:
+      break;
   }
   return "compressed";
 }
@@ -113,7 +122,7 @@ class CompressedScanner final : public Scanner {
   }
 
  private:
-  static decompress::Result decode(Codec codec, ByteView data, decompress::Bounds bounds) {
+  static decompress::Result decode(Codec codec, ByteView data, const decompress::Bounds& bounds) {
     if (codec == Codec::zlib) return decompress::inflate_zlib(data, bounds);
     if (codec == Codec::joblib_zf) {
       // zlib.decompress(data, 15, length): the declared length is only a buffer hint, so it
@@ -126,6 +135,8 @@ class CompressedScanner final : public Scanner {
 
 }  // namespace
 
-std::unique_ptr<Scanner> make_compressed_scanner() { return std::make_unique<CompressedScanner>(); }
+std::unique_ptr<Scanner> make_compressed_scanner() {
+  return std::make_unique<CompressedScanner>();
+}
 
 }  // namespace mlsc::scan

@@ -15,7 +15,7 @@ namespace mlsc::scan::decompress {
 
 namespace {
 
-constexpr std::size_t kChunk = 64 * 1024;
+constexpr std::size_t kChunk = std::size_t{64} * 1024;
 // zlib counts input in uInt; feed a multi-GB member in pieces.
 constexpr std::uint64_t kMaxFeed = 1U << 30;
 
@@ -136,19 +136,30 @@ std::string error_of(archive* a) {
 
 std::string_view describe(Status s) {
   switch (s) {
-    case Status::complete: return "complete";
-    case Status::truncated: return "compressed data ends early";
-    case Status::corrupt: return "corrupt compressed data";
-    case Status::too_large: return "decompressed size exceeds the member limit";
-    case Status::ratio_exceeded: return "compression ratio exceeds the limit (decompression bomb?)";
-    case Status::over_budget: return "per-file decompression budget exhausted";
-    case Status::unsupported: return "no decoder for this data";
+    case Status::complete:
+      return "complete";
+    case Status::truncated:
+      return "compressed data ends early";
+    case Status::corrupt:
+      return "corrupt compressed data";
+    case Status::too_large:
+      return "decompressed size exceeds the member limit";
+    case Status::ratio_exceeded:
+      return "compression ratio exceeds the limit (decompression bomb?)";
+    case Status::over_budget:
+      return "per-file decompression budget exhausted";
+    case Status::unsupported:
+      return "no decoder for this data";
   }
   return "unknown";
 }
 
-Result inflate_raw(ByteView in, const Bounds& bounds) { return inflate_with(in, -MAX_WBITS, bounds); }
-Result inflate_zlib(ByteView in, const Bounds& bounds) { return inflate_with(in, MAX_WBITS, bounds); }
+Result inflate_raw(ByteView in, const Bounds& bounds) {
+  return inflate_with(in, -MAX_WBITS, bounds);
+}
+Result inflate_zlib(ByteView in, const Bounds& bounds) {
+  return inflate_with(in, MAX_WBITS, bounds);
+}
 
 Result via_libarchive(ByteView in, const Bounds& bounds) {
   Result r;
@@ -182,13 +193,15 @@ Result via_libarchive(ByteView in, const Bounds& bounds) {
       break;
     }
     if (n == 0) break;
-    const auto consumed = static_cast<std::uint64_t>(std::max<la_int64_t>(0, archive_filter_bytes(a.get(), -1)));
+    const auto consumed =
+        static_cast<std::uint64_t>(std::max<la_int64_t>(0, archive_filter_bytes(a.get(), -1)));
     if (auto stop = sink.commit(static_cast<std::size_t>(n), consumed)) {
       r.status = *stop;
       break;
     }
   }
-  r.consumed = static_cast<std::uint64_t>(std::max<la_int64_t>(0, archive_filter_bytes(a.get(), -1)));
+  r.consumed =
+      static_cast<std::uint64_t>(std::max<la_int64_t>(0, archive_filter_bytes(a.get(), -1)));
   r.bytes = sink.take();
   return r;
 }

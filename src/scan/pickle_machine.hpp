@@ -160,6 +160,7 @@ class Machine {
   ImportClass classify_with_mapping(std::string& module, std::string& name);
   std::optional<ValueId> planted_lookup(const std::string& path, std::uint32_t index);
   ValueId record_call(CallKind kind, ValueId callee, ValueId args, std::string args_repr);
+  bool check_call_args(ValueId args, std::string_view op);
   void note_indirect_call(ValueId callee, std::string_view op);
   void add_loader_payload(std::string_view bytes, std::uint64_t offset);
   void vet_getattr(std::uint32_t import_index, ValueId args, ValueId& result);

@@ -125,8 +125,21 @@ std::optional<std::string_view> Machine::readline() {
   const auto rest = data_.subspan(static_cast<std::size_t>(pos_));
   const void* nl = std::memchr(rest.data(), '\n', rest.size());
   if (nl == nullptr) {
-    fail("UnpicklingError: pickle data was truncated");
-    return std::nullopt;
+    if (rest.empty()) {
+      fail("UnpicklingError: pickle data was truncated");
+      return std::nullopt;
+    }
+    // The pure-Python unpickler takes readline()[:-1] of whatever is left: the last line
+    // loses its final byte and the opcode still runs (an INST still calls).
+    add_anomaly(Severity::medium, "pickle.loader-divergence",
+                "the line at offset " + std::to_string(pos_) +
+                    " ends the file without a newline: CPython's C unpickler raises 'pickle "
+                    "data was truncated', the pure-Python one drops the last byte and runs the "
+                    "opcode",
+                pos_);
+    const auto line = as_chars(rest.subspan(0, rest.size() - 1));
+    pos_ = data_.size();
+    return line;
   }
   const auto len =
       static_cast<std::uint64_t>(static_cast<const std::uint8_t*>(nl) - rest.data());
@@ -447,12 +460,20 @@ bool Machine::op_proto() {
 bool Machine::op_frame() {
   const auto b = read(8);
   if (!b) return false;
-  const std::uint64_t len = le_unsigned(*b);
-  if (len > kPySsizeMax) {
-    return fail("OverflowError: FRAME length exceeds system's maximum of " +
-                std::to_string(kPySsizeMax) + " bytes");
+  std::uint64_t len = le_unsigned(*b);
+  if (len > data_.size() - pos_) {
+    // The C unpickler insists on the whole frame; the pure-Python one buffers what there is
+    // and reads on, so a short last frame still imports and calls. Read on as it does.
+    add_anomaly(Severity::medium, "pickle.frame-mismatch",
+                "FRAME at offset " + std::to_string(op_offset_) + " declares " +
+                    std::to_string(len) + " bytes but only " +
+                    std::to_string(data_.size() - pos_) +
+                    " follow: CPython's C unpickler raises (" +
+                    (len > kPySsizeMax ? "OverflowError" : "pickle data was truncated") +
+                    "), the pure-Python unpickler (joblib, pickle._Unpickler) reads on",
+                op_offset_);
+    len = data_.size() - pos_;
   }
-  if (len > data_.size() - pos_) return fail("UnpicklingError: pickle data was truncated");
   if (frame_end_ && op_offset_ < *frame_end_) {
     add_anomaly(Severity::medium, "pickle.frame-mismatch",
                 "FRAME at offset " + std::to_string(op_offset_) +

@@ -312,6 +312,25 @@ const char* kind_name(Kind k) {
 
 }  // namespace
 
+// The C unpickler wants a tuple of arguments; the pure-Python one splats any iterable
+// (func(*args)), so a list or str still makes the call there. Only non-iterables fail both.
+bool Machine::check_call_args(ValueId args, std::string_view op) {
+  const Kind k = values_[args].kind;
+  if (k == Kind::tuple || callable_kind(k)) return true;
+  if (k == Kind::none || k == Kind::boolean || k == Kind::integer || k == Kind::big_integer ||
+      k == Kind::floating) {
+    return fail(std::string("TypeError: ") + std::string(op) + " arguments must be a tuple, not " +
+                kind_name(k));
+  }
+  add_anomaly(Severity::medium, "pickle.loader-divergence",
+              std::string(op) + " at offset " + std::to_string(op_offset_) + " passes a " +
+                  kind_name(k) +
+                  " as the argument tuple: CPython's C unpickler raises TypeError, the "
+                  "pure-Python one unpacks it and makes the call",
+              op_offset_);
+  return true;
+}
+
 // Calls whose callee is not a global: the result of another call, a vetted getattr. They run
 // a method of a live object, which no ordinary pickler emits.
 void Machine::note_indirect_call(ValueId callee, std::string_view op) {
@@ -342,9 +361,7 @@ bool Machine::op_reduce() {
   if (!callable_kind(c.kind)) {
     return fail(std::string("TypeError: '") + kind_name(c.kind) + "' object is not callable");
   }
-  if (!callable_kind(values_[args].kind) && values_[args].kind != Kind::tuple) {
-    return fail("TypeError: argument list must be a tuple");
-  }
+  if (!check_call_args(args, "REDUCE")) return false;
   note_use(args, "passed as call arguments");
   const bool contextual = c.kind == Kind::global && c.ref < import_states_.size() &&
                           import_states_[c.ref].contextual;
@@ -396,10 +413,7 @@ bool Machine::op_newobj(bool ex) {
     return fail(std::string("UnpicklingError: ") + op + " class argument must be a type, not " +
                 kind_name(values_[cls].kind));
   }
-  if (!callable_kind(values_[args].kind) && values_[args].kind != Kind::tuple) {
-    return fail(std::string("UnpicklingError: ") + op + " args argument must be a tuple, not " +
-                kind_name(values_[args].kind));
-  }
+  if (!check_call_args(args, op)) return false;
   if (ex && !callable_kind(values_[kwargs].kind) && values_[kwargs].kind != Kind::dict) {
     return fail(std::string("UnpicklingError: ") + op + " kwargs argument must be a dict, not " +
                 kind_name(values_[kwargs].kind));
@@ -475,14 +489,20 @@ bool Machine::op_persid(bool binary) {
   site.callee = "persistent_load";
   site.args = shown;
   run_.calls.push_back(std::move(site));
+  if (expected) {
+    // Legacy torch.load returns the class of a ('module', cls, file, source) record.
+    const Container* c = container_of(pid);
+    if (const_str(c->items[0]) == "module" && c->items.size() > 1) return push(c->items[1]);
+  }
   return push(make_opaque(Kind::object, kNoRef, "persistent_load(" + shown + ")"));
 }
 
 // --- getattr ---------------------------------------------------------------------------------
 
-// getattr(<allowlisted class>, '<PUBLIC_NAME>') is how Python >= 3.12 pickles enum members
-// (and protocols < 4 pickle nested classes). Anything else read through getattr is a way to
-// reach what the allowlist does not name: flag it.
+// getattr(<class>, '<PUBLIC_NAME>') is how Python >= 3.11 pickles enum members (and protocols
+// < 4 pickle nested classes). On a module, a denylisted or rewritten class, a call result, with
+// a computed or private name, or with the result called, getattr reaches what the allowlist
+// does not name: flag it.
 void Machine::vet_getattr(std::uint32_t import_index, ValueId args, ValueId& result) {
   ImportState& g = import_states_[import_index];
   const auto misuse = [&](std::string why) {
@@ -504,9 +524,12 @@ void Machine::vet_getattr(std::uint32_t import_index, ValueId args, ValueId& res
     return misuse("reads " + std::string(*name) + " from " + describe(obj) +
                   ", which is not an imported class");
   }
+  // An allowlisted class, or one on neither list: the class import carries its own finding
+  // and reading a public attribute adds no reach of its own (calling the result is caught).
   const Import& target = run_.imports[o.ref];
-  if (!target.resolved || target.verdict.verdict != ImportVerdict::safe) {
-    return misuse("reads from " + import_states_[o.ref].path + ", which is not allowlisted");
+  if (!target.resolved || target.verdict.verdict == ImportVerdict::dangerous) {
+    return misuse("reads from " + import_states_[o.ref].path + ", which is " +
+                  (target.resolved ? "denylisted" : "not resolvable"));
   }
   const std::string& path = import_states_[o.ref].path;
   const auto last = path.substr(path.rfind('.') + 1);
@@ -712,10 +735,6 @@ bool Machine::op_build() {
   const ValueId inst = stack_.back();
   note_use(state, "used as BUILD state");
   const Kind kind = values_[inst].kind;
-  if (!callable_kind(kind) && values_[state].kind != Kind::none) {
-    return fail(std::string("AttributeError: '") + kind_name(kind) +
-                "' object has no attribute '__dict__'");
-  }
   CallSite site;
   site.kind = CallKind::build;
   site.offset = op_offset_;

@@ -138,10 +138,12 @@ void apply_zip64(ByteView data, EndInfo& info, std::uint64_t& records_start) {
   if (locator >= kEocd64Size) rec = read_zip64_record(data, locator - kEocd64Size);
   if (rec) {
     records_start = locator - kEocd64Size;
-    info.zip64_mismatch = declared && *declared != records_start &&
-                          read_zip64_record(data, *declared).has_value();
-  } else if (declared && (rec = read_zip64_record(data, *declared))) {
-    records_start = locator;  // Python would not find it; follow the locator
+    info.zip64_mismatch =
+        declared && *declared != records_start && read_zip64_record(data, *declared).has_value();
+  } else if (declared && *declared < locator && (rec = read_zip64_record(data, *declared))) {
+    // Not where Python looks (a record with extensible data, or bytes after it): Python
+    // falls back to the 32-bit fields, miniz follows the locator.
+    records_start = *declared;
     info.zip64_mismatch = true;
   }
   if (!rec) return;
@@ -224,14 +226,12 @@ std::optional<ByteView> find_zip64_extra(ByteView extra, bool& corrupt) {
     if (id == kZip64ExtraId) return body;
     p += 4 + len;
   }
-  corrupt = corrupt || p != extra.size();
-  return std::nullopt;
+  return std::nullopt;  // 1-3 trailing bytes are ignored by Python and miniz alike
 }
 
 // Replace saturated 32-bit fields with their zip64 values, in the order APPNOTE fixes
 // (uncompressed size, compressed size, local header offset). False when the field is missing.
-bool apply_zip64_fields(ByteView extra, std::span<std::uint64_t* const> saturated,
-                        bool& corrupt) {
+bool apply_zip64_fields(ByteView extra, std::span<std::uint64_t* const> saturated, bool& corrupt) {
   if (saturated.empty()) return true;
   const auto body = find_zip64_extra(extra, corrupt);
   if (!body) return false;
@@ -319,7 +319,10 @@ std::optional<Descriptor> read_descriptor(ByteView data, std::uint64_t off, std:
 class Parser {
  public:
   Parser(ByteView data, const ParseOptions& options, Archive& out)
-      : data_(data), options_(options), out_(out), report_(out.anomalies, options.max_anomalies_per_issue) {}
+      : data_(data),
+        options_(options),
+        out_(out),
+        report_(out.anomalies, options.max_anomalies_per_issue) {}
 
   void run(const std::optional<EndInfo>& end) {
     if (end) {
@@ -342,6 +345,7 @@ class Parser {
                            bool second_view);
   std::optional<std::uint64_t> read_central_entry(std::uint64_t p, std::uint64_t limit,
                                                   std::uint64_t shift, Entry& e);
+  void resolve_zip64(Entry& e, std::uint64_t& offset, ByteView extra, std::uint64_t at);
   void attach_local(Entry& e);
   void compare_local(const Entry& e, const LocalHeader& h);
   void finish_extent(Entry& e);
@@ -399,8 +403,8 @@ void Parser::read_directories(const EndInfo& end) {
   const std::size_t n = read_central(end.cd_start, end.cd_size, end.concat, false);
   if (n != end.entries) {
     report_.add(Issue::header_mismatch, Severity::high,
-                "central directory holds " + std::to_string(n) + " entries but the end record says " +
-                    std::to_string(end.entries) +
+                "central directory holds " + std::to_string(n) +
+                    " entries but the end record says " + std::to_string(end.entries) +
                     ": Python's zipfile reads by size, miniz by count",
                 end.eocd);
   }
@@ -412,7 +416,8 @@ void Parser::read_directories(const EndInfo& end) {
                 "a second central directory sits at the declared offset " + hex(end.cd_declared) +
                     ": miniz reads it, Python's zipfile reads the one at " + hex(end.cd_start),
                 end.cd_declared);
-    const std::uint64_t limit = std::min<std::uint64_t>(end.cd_size, data_.size() - end.cd_declared);
+    const std::uint64_t limit =
+        std::min<std::uint64_t>(end.cd_size, data_.size() - end.cd_declared);
     read_central(end.cd_declared, limit, 0, true);
   }
 }
@@ -429,10 +434,10 @@ std::size_t Parser::read_central(std::uint64_t start, std::uint64_t size, std::u
   std::uint64_t p = start;
   while (p < limit) {
     if (out_.entries.size() >= options_.max_entries) {
-      report_.add(Issue::malformed, Severity::high,
-                  "more than " + std::to_string(options_.max_entries) +
-                      " entries; the rest were not read",
-                  p);
+      report_.add(
+          Issue::malformed, Severity::high,
+          "more than " + std::to_string(options_.max_entries) + " entries; the rest were not read",
+          p);
       break;
     }
     Entry e;
@@ -472,26 +477,32 @@ std::optional<std::uint64_t> Parser::read_central_entry(std::uint64_t p, std::ui
   }
   e.name = std::string(as_chars(*name));
   std::uint64_t offset = declared_offset;
-  std::vector<std::uint64_t*> saturated;
-  if (e.uncompressed_size == kSat32) saturated.push_back(&e.uncompressed_size);
-  if (e.compressed_size == kSat32) saturated.push_back(&e.compressed_size);
-  if (declared_offset == kSat32) saturated.push_back(&offset);
-  bool corrupt = false;
-  const bool ok = apply_zip64_fields(*extra, saturated, corrupt);
-  if (saturated.empty()) find_zip64_extra(*extra, corrupt);  // only to validate the layout
-  if (!ok) {
-    report_.add(Issue::malformed, Severity::high,
-                "entry " + quote(e.name) + " needs a zip64 extra field it does not have", p);
-  }
-  if (corrupt) {
-    report_.add(Issue::malformed, Severity::medium,
-                "entry " + quote(e.name) +
-                    " has a corrupt extra field: recent Python zipfile refuses it, miniz does not",
-                p);
-  }
+  resolve_zip64(e, offset, *extra, p);
   if (offset > ~std::uint64_t{0} - shift) offset = ~std::uint64_t{0} - shift;
   e.header_offset = offset + shift;
   return next;
+}
+
+// Saturated 32-bit sizes and offset take their values from the zip64 extra field.
+void Parser::resolve_zip64(Entry& e, std::uint64_t& offset, ByteView extra, std::uint64_t at) {
+  std::array<std::uint64_t*, 3> fields{};
+  std::size_t n = 0;
+  if (e.uncompressed_size == kSat32) fields[n++] = &e.uncompressed_size;
+  if (e.compressed_size == kSat32) fields[n++] = &e.compressed_size;
+  if (offset == kSat32) fields[n++] = &offset;
+  bool corrupt = false;
+  const bool ok = apply_zip64_fields(extra, std::span(fields).first(n), corrupt);
+  if (n == 0) find_zip64_extra(extra, corrupt);  // only to validate the layout
+  if (!ok) {
+    report_.add(Issue::malformed, Severity::high,
+                "entry " + quote(e.name) + " needs a zip64 extra field it does not have", at);
+  }
+  if (corrupt) {
+    report_.add(Issue::malformed, Severity::high,
+                "entry " + quote(e.name) +
+                    " has a corrupt extra field: Python's zipfile refuses it, miniz does not",
+                at);
+  }
 }
 
 void Parser::attach_local(Entry& e) {
@@ -536,8 +547,8 @@ void Parser::compare_local(const Entry& e, const LocalHeader& h) {
 }
 
 void Parser::finish_extent(Entry& e) {
-  const std::uint64_t data_end = e.data_offset + std::min<std::uint64_t>(
-                                                     e.compressed_size, ~std::uint64_t{0} - e.data_offset);
+  const std::uint64_t data_end =
+      e.data_offset + std::min<std::uint64_t>(e.compressed_size, ~std::uint64_t{0} - e.data_offset);
   e.end_offset = data_end;
   if (data_end > data_.size()) {
     report_.add(Issue::malformed, Severity::high,
@@ -567,11 +578,13 @@ void Parser::finish_extent(Entry& e) {
 void Parser::walk_locals() {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> known;
   for (const auto& e : out_.entries) {
-    if (e.local_ok) known.emplace_back(e.header_offset, std::max(e.end_offset, e.header_offset + 1));
+    if (e.local_ok)
+      known.emplace_back(e.header_offset, std::max(e.end_offset, e.header_offset + 1));
   }
   std::sort(known.begin(), known.end());
-  const std::uint64_t limit =
-      out_.has_central_directory ? std::min<std::uint64_t>(out_.cd_offset, data_.size()) : data_.size();
+  const std::uint64_t limit = out_.has_central_directory
+                                  ? std::min<std::uint64_t>(out_.cd_offset, data_.size())
+                                  : data_.size();
   // Bytes before Python's shifted start are reported (and scanned) as prepended data.
   std::uint64_t p = out_.archive_start;
   std::size_t i = 0;
@@ -621,8 +634,8 @@ std::uint64_t Parser::add_hidden(std::uint64_t off, std::uint64_t limit) {
   if (unknown_size) {
     // Sizes follow the data: find the first descriptor whose size matches its position.
     e.compressed_size = limit > e.data_offset ? limit - e.data_offset : 0;
-    for (std::uint64_t q = e.data_offset; (q = find_sig(data_, q, limit, kSigDescriptor)) + 16 <= limit;
-         ++q) {
+    for (std::uint64_t q = e.data_offset;
+         (q = find_sig(data_, q, limit, kSigDescriptor)) + 16 <= limit; ++q) {
       const auto c = load_le<std::uint32_t>(data_, q + 8);
       if (c && *c == q - e.data_offset) {
         e.compressed_size = *c;
@@ -633,7 +646,8 @@ std::uint64_t Parser::add_hidden(std::uint64_t off, std::uint64_t limit) {
     }
   }
   const std::uint64_t data_end =
-      e.data_offset + std::min<std::uint64_t>(e.compressed_size, limit - std::min(limit, e.data_offset));
+      e.data_offset +
+      std::min<std::uint64_t>(e.compressed_size, limit - std::min(limit, e.data_offset));
   e.end_offset = data_end;
   if (unknown_size && data_end + 16 <= limit && sig_at(data_, data_end, kSigDescriptor)) {
     e.end_offset = data_end + 16;
@@ -689,7 +703,8 @@ void Parser::check_overlaps() {
   };
   std::vector<Range> ranges;
   for (const auto& e : out_.entries) {
-    if (e.local_ok) ranges.push_back({e.header_offset, std::max(e.end_offset, e.data_offset), quote(e.name)});
+    if (e.local_ok)
+      ranges.push_back({e.header_offset, std::max(e.end_offset, e.data_offset), quote(e.name)});
   }
   if (out_.has_central_directory && out_.cd_size > 0) {
     ranges.push_back({out_.cd_offset, out_.cd_offset + out_.cd_size, "the central directory"});
@@ -700,7 +715,8 @@ void Parser::check_overlaps() {
   for (std::size_t i = 1; i < ranges.size(); ++i) {
     if (ranges[i].begin < ranges[widest].end) {
       report_.add(Issue::overlapping_entries, Severity::high,
-                  ranges[i].what + " overlaps " + ranges[widest].what + " at " + hex(ranges[i].begin) +
+                  ranges[i].what + " overlaps " + ranges[widest].what + " at " +
+                      hex(ranges[i].begin) +
                       ": the same bytes are read as two members (zip bomb or loader confusion)",
                   ranges[i].begin);
     }
@@ -730,16 +746,26 @@ std::optional<EndInfo> locate_end(ByteView data, Reporter& report) {
 
 std::string_view rule_id(Issue issue) {
   switch (issue) {
-    case Issue::header_mismatch: return "zip.header-mismatch";
-    case Issue::unusual_flags: return "zip.unusual-flags";
-    case Issue::duplicate_entry: return "zip.duplicate-entry";
-    case Issue::overlapping_entries: return "zip.overlapping-entries";
-    case Issue::hidden_entry: return "zip.hidden-entry";
-    case Issue::prepended_data: return "zip.prepended-data";
-    case Issue::path_traversal: return "zip.path-traversal";
-    case Issue::unsupported_compression: return "zip.unsupported-compression";
-    case Issue::malformed: return "zip.malformed";
-    case Issue::unreferenced_data: return "zip.unreferenced-data";
+    case Issue::header_mismatch:
+      return "zip.header-mismatch";
+    case Issue::unusual_flags:
+      return "zip.unusual-flags";
+    case Issue::duplicate_entry:
+      return "zip.duplicate-entry";
+    case Issue::overlapping_entries:
+      return "zip.overlapping-entries";
+    case Issue::hidden_entry:
+      return "zip.hidden-entry";
+    case Issue::prepended_data:
+      return "zip.prepended-data";
+    case Issue::path_traversal:
+      return "zip.path-traversal";
+    case Issue::unsupported_compression:
+      return "zip.unsupported-compression";
+    case Issue::malformed:
+      return "zip.malformed";
+    case Issue::unreferenced_data:
+      return "zip.unreferenced-data";
   }
   return "zip.malformed";
 }
@@ -815,16 +841,26 @@ bool method_supported(std::uint16_t method) {
 
 std::string method_name(std::uint16_t method) {
   switch (method) {
-    case 0: return "stored";
-    case 8: return "deflate";
-    case 9: return "deflate64";
-    case 12: return "bzip2";
-    case 14: return "lzma";
-    case 93: return "zstd";
-    case 95: return "xz";
-    case 98: return "ppmd";
-    case 99: return "AES-encrypted";
-    default: return "method " + std::to_string(method);
+    case 0:
+      return "stored";
+    case 8:
+      return "deflate";
+    case 9:
+      return "deflate64";
+    case 12:
+      return "bzip2";
+    case 14:
+      return "lzma";
+    case 93:
+      return "zstd";
+    case 95:
+      return "xz";
+    case 98:
+      return "ppmd";
+    case 99:
+      return "AES-encrypted";
+    default:
+      return "method " + std::to_string(method);
   }
 }
 
@@ -833,13 +869,18 @@ namespace {
 ReadStatus to_read_status(scan::decompress::Status s) {
   using scan::decompress::Status;
   switch (s) {
-    case Status::complete: return ReadStatus::ok;
-    case Status::truncated: return ReadStatus::truncated;
+    case Status::complete:
+      return ReadStatus::ok;
+    case Status::truncated:
+      return ReadStatus::truncated;
     case Status::too_large:
-    case Status::ratio_exceeded: return ReadStatus::too_large;
-    case Status::over_budget: return ReadStatus::over_budget;
+    case Status::ratio_exceeded:
+      return ReadStatus::too_large;
+    case Status::over_budget:
+      return ReadStatus::over_budget;
     case Status::corrupt:
-    case Status::unsupported: return ReadStatus::corrupt;
+    case Status::unsupported:
+      return ReadStatus::corrupt;
   }
   return ReadStatus::corrupt;
 }
@@ -850,9 +891,13 @@ scan::decompress::Result decode(ByteView raw, const Entry& entry, const ReadOpti
   bounds.max_ratio = options.max_ratio;
   bounds.reserve = options.reserve;
   switch (entry.method) {
-    case 8: return scan::decompress::inflate_raw(raw, bounds);
-    case 12: return scan::decompress::via_libarchive(raw, bounds);
-    default: return scan::decompress::zip_lzma(raw, entry.uncompressed_size, (entry.flags & 2) != 0, bounds);
+    case 8:
+      return scan::decompress::inflate_raw(raw, bounds);
+    case 12:
+      return scan::decompress::via_libarchive(raw, bounds);
+    default:
+      return scan::decompress::zip_lzma(raw, entry.uncompressed_size, (entry.flags & 2) != 0,
+                                        bounds);
   }
 }
 
@@ -865,7 +910,8 @@ ReadResult read(ByteView data, const Entry& entry, const ReadOptions& options) {
     r.detail = "compression " + method_name(entry.method) + " is not supported";
     return r;
   }
-  const auto raw = entry.local_ok ? slice(data, entry.data_offset, entry.compressed_size) : std::nullopt;
+  const auto raw =
+      entry.local_ok ? slice(data, entry.data_offset, entry.compressed_size) : std::nullopt;
   if (!raw) {
     r.status = ReadStatus::out_of_bounds;
     r.detail = "member data lies outside the file";
@@ -876,7 +922,9 @@ ReadResult read(ByteView data, const Entry& entry, const ReadOptions& options) {
   } else {
     auto out = decode(*raw, entry, options);
     r.status = to_read_status(out.status);
-    if (!out.ok()) r.detail = std::string(scan::decompress::describe(out.status)) + (out.detail.empty() ? "" : ": " + out.detail);
+    if (!out.ok())
+      r.detail = std::string(scan::decompress::describe(out.status)) +
+                 (out.detail.empty() ? "" : ": " + out.detail);
     r.content = Content(std::move(out.bytes));
   }
   const ByteView bytes = r.content.bytes();

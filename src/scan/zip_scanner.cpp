@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <string>
 
+#include "capped_report.hpp"
+#include "container_magic.hpp"
 #include "mlsc/scan/scanners.hpp"
 #include "mlsc/scan/zip_reader.hpp"
 
@@ -87,7 +89,7 @@ std::string flag_bits(std::uint16_t flags) {
 class ZipScan {
  public:
   ZipScan(ByteView data, const zip::Archive& archive, ScanContext& ctx)
-      : data_(data), archive_(archive), ctx_(ctx) {}
+      : data_(data), archive_(archive), ctx_(ctx), report_(ctx) {}
 
   void run() {
     for (const auto& a : archive_.anomalies) {
@@ -95,13 +97,15 @@ class ZipScan {
     }
     scan_outside();
     for (const auto& e : archive_.entries) scan_entry(e);
+    report_.flush();
   }
 
  private:
   // Bytes before and after the archive are what another loader may read instead.
   void scan_outside() {
     if (archive_.archive_start > 0 && archive_.archive_start <= data_.size()) {
-      ctx_.scan_member("<prepended>", data_.first(static_cast<std::size_t>(archive_.archive_start)));
+      ctx_.scan_member("<prepended>",
+                       data_.first(static_cast<std::size_t>(archive_.archive_start)));
     }
     if (archive_.has_central_directory && archive_.end < data_.size()) {
       ctx_.scan_member("<trailing>", data_.subspan(static_cast<std::size_t>(archive_.end)));
@@ -121,15 +125,15 @@ class ZipScan {
     options.verify_crc = false;  // decided below, once we know what the member is
     auto result = zip::read(data_, e, options);
     if (result.status == zip::ReadStatus::out_of_bounds) {
-      ctx_.add(Severity::high, "unscannable",
-               "member " + display(e) + " could not be read: " + result.detail, e.data_offset);
+      report_.add(Severity::high, "unscannable",
+                  "member " + display(e) + " could not be read: " + result.detail, e.data_offset);
       return;
     }
     if (result.status != zip::ReadStatus::ok) {
-      ctx_.add(Severity::high, "unscannable",
-               "member " + display(e) + " was only partly read (" + result.detail +
-                   "); the rest was not analysed",
-               e.data_offset);
+      report_.add(Severity::high, "unscannable",
+                  "member " + display(e) + " was only partly read (" + result.detail +
+                      "); the rest was not analysed",
+                  e.data_offset);
     }
     const ByteView bytes = result.content.bytes();
     const std::string format = ctx_.scan_member(member_name(e), bytes);
@@ -139,7 +143,8 @@ class ZipScan {
   void check_integrity(const zip::Entry& e, const zip::ReadResult& result, ByteView bytes,
                        const std::string& format) {
     const bool complete = result.status == zip::ReadStatus::ok;
-    const bool claims_encryption = (e.flags & (zip::kFlagEncrypted | zip::kFlagStrongEncryption)) != 0;
+    const bool claims_encryption =
+        (e.flags & (zip::kFlagEncrypted | zip::kFlagStrongEncryption)) != 0;
     std::optional<bool> crc_ok;
     if (complete && should_checksum(e, result, bytes, format, claims_encryption)) {
       crc_ok = zip::crc32_of(bytes) == e.crc32;
@@ -147,23 +152,23 @@ class ZipScan {
     // Clear data under an "encrypted" flag: miniz loads it, Python refuses (picklescan bypass).
     const bool really_encrypted = claims_encryption && !(crc_ok.value_or(false) && result.size_ok);
     if (really_encrypted) {
-      ctx_.add(Severity::medium, "zip.encrypted", "member " + display(e) + " is encrypted",
-               e.header_offset);
-      ctx_.add(Severity::high, "unscannable",
-               "member " + display(e) + " is encrypted; its contents could not be analysed",
-               e.data_offset);
+      report_.add(Severity::medium, "zip.encrypted", "member " + display(e) + " is encrypted",
+                  e.header_offset);
+      report_.add(Severity::high, "unscannable",
+                  "member " + display(e) + " is encrypted; its contents could not be analysed",
+                  e.data_offset);
     } else if (crc_ok == false) {
-      ctx_.add(Severity::high, "zip.crc-mismatch",
-               "member " + display(e) + " does not match its CRC-32 (" + hex(e.crc32) +
-                   "): Python's zipfile raises, PyTorch (CRC checks off) loads it anyway",
-               e.data_offset);
+      report_.add(Severity::high, "zip.crc-mismatch",
+                  "member " + display(e) + " does not match its CRC-32 (" + hex(e.crc32) +
+                      "): Python's zipfile raises, PyTorch (CRC checks off) loads it anyway",
+                  e.data_offset);
     }
     report_flags(e, really_encrypted);
     if (complete && !result.size_ok && !really_encrypted) {
-      ctx_.add(Severity::medium, "zip.malformed",
-               "member " + display(e) + " holds " + std::to_string(bytes.size()) +
-                   " bytes but declares " + std::to_string(e.uncompressed_size),
-               e.data_offset);
+      report_.add(Severity::medium, "zip.malformed",
+                  "member " + display(e) + " holds " + std::to_string(bytes.size()) +
+                      " bytes but declares " + std::to_string(e.uncompressed_size),
+                  e.data_offset);
     }
   }
 
@@ -172,7 +177,8 @@ class ZipScan {
                        const std::string& format, bool claims_encryption) {
     if (result.content.owned()) return true;  // inflated anyway; the CRC is cheap beside it
     const bool parsed = format != "unknown";
-    if (!claims_encryption && !parsed && (bytes.size() > kCrcAlwaysBelow || is_torch_storage(e.name))) {
+    if (!claims_encryption && !parsed &&
+        (bytes.size() > kCrcAlwaysBelow || is_torch_storage(e.name))) {
       return false;
     }
     if (crc_spent_ + bytes.size() > kCrcBudget) return false;
@@ -186,28 +192,28 @@ class ZipScan {
     const std::uint16_t loader_split =
         zip::kFlagEncrypted | zip::kFlagPatched | zip::kFlagStrongEncryption;
     if ((odd & loader_split) != 0 && !really_encrypted) {
-      ctx_.add(Severity::high, "zip.unusual-flags",
-               "member " + display(e) + " sets flag bit " + flag_bits(odd) +
-                   " but its data is in clear: Python's zipfile refuses it, PyTorch's miniz "
-                   "loads it; scanned as loaded",
-               e.header_offset);
+      report_.add(Severity::high, "zip.unusual-flags",
+                  "member " + display(e) + " sets flag bit " + flag_bits(odd) +
+                      " but its data is in clear: Python's zipfile refuses it, PyTorch's miniz "
+                      "loads it; scanned as loaded",
+                  e.header_offset);
     } else if ((odd & ~loader_split) != 0) {
-      ctx_.add(Severity::medium, "zip.unusual-flags",
-               "member " + display(e) + " sets undefined flag bit " +
-                   flag_bits(odd & ~loader_split),
-               e.header_offset);
+      report_.add(
+          Severity::medium, "zip.unusual-flags",
+          "member " + display(e) + " sets undefined flag bit " + flag_bits(odd & ~loader_split),
+          e.header_offset);
     }
   }
 
   void unreadable(const zip::Entry& e, const std::string& rule, const std::string& why) {
-    ctx_.add(Severity::medium, rule, "member " + display(e) + " " + why, e.header_offset);
+    report_.add(Severity::medium, rule, "member " + display(e) + " " + why, e.header_offset);
     if (e.method == 99) {
-      ctx_.add(Severity::medium, "zip.encrypted", "member " + display(e) + " is AES-encrypted",
-               e.header_offset);
+      report_.add(Severity::medium, "zip.encrypted", "member " + display(e) + " is AES-encrypted",
+                  e.header_offset);
     }
-    ctx_.add(Severity::high, "unscannable",
-             "member " + display(e) + " could not be read; its contents were not analysed",
-             e.data_offset);
+    report_.add(Severity::high, "unscannable",
+                "member " + display(e) + " could not be read; its contents were not analysed",
+                e.data_offset);
   }
 
   static std::string member_name(const zip::Entry& e) {
@@ -224,6 +230,7 @@ class ZipScan {
   ByteView data_;
   const zip::Archive& archive_;
   ScanContext& ctx_;
+  CappedReport report_;
   std::uint64_t crc_spent_ = 0;
 };
 
@@ -231,9 +238,13 @@ class ZipScanner final : public Scanner {
  public:
   std::string_view format() const override { return "zip"; }
 
-  // A zip with junk in front is still a zip to Python's zipfile, so the end record counts too.
+  // A zip with junk in front is still a zip to Python's zipfile, so the end record counts too,
+  // unless the file is a tar or 7z: those are theirs even when their last member is a zip
+  // (the archive scanner then scans that zip as a member).
   bool matches(ByteView data) const override {
-    return starts_with(data, std::string_view("PK\3\4", 4)) || zip::find_eocd(data).has_value();
+    if (starts_with(data, std::string_view("PK\3\4", 4))) return true;
+    if (magic::is_tar(data) || magic::is_7z(data)) return false;
+    return zip::find_eocd(data).has_value();
   }
 
   void scan(ByteView data, ScanContext& ctx) const override {
@@ -250,6 +261,8 @@ class ZipScanner final : public Scanner {
 
 }  // namespace
 
-std::unique_ptr<Scanner> make_zip_scanner() { return std::make_unique<ZipScanner>(); }
+std::unique_ptr<Scanner> make_zip_scanner() {
+  return std::make_unique<ZipScanner>();
+}
 
 }  // namespace mlsc::scan

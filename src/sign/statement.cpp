@@ -41,7 +41,11 @@ Expected<Digest> digest_at(const json& obj, const char* key, const std::string& 
 Expected<std::uint64_t> shard_size_of(const json& ser) {
   const json* v = member(ser, "shard_size");
   if (v == nullptr) return bad("serialization.shard_size", "missing for method \"shards\"");
-  if (v->is_number_unsigned() && v->get<std::uint64_t>() > 0) return v->get<std::uint64_t>();
+  if (v->is_number_unsigned()) {
+    if (v->get<std::uint64_t>() > 0) return v->get<std::uint64_t>();
+  } else if (v->is_number_integer() && v->get<std::int64_t>() > 0) {
+    return static_cast<std::uint64_t>(v->get<std::int64_t>());
+  }
   if (v->is_number_float()) {
     const double d = v->get<double>();
     if (d >= 1 && d <= 9007199254740992.0 && std::floor(d) == d) return static_cast<std::uint64_t>(d);
@@ -258,10 +262,10 @@ Expected<std::string> statement_json(const Manifest& m, int indent) {
 Expected<Manifest> parse_statement(std::string_view text) {
   const json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return Error{"statement: not valid JSON"};
-  return parse_statement(doc);
+  return parse_statement_document(doc);
 }
 
-Expected<Manifest> parse_statement(const json& doc) {
+Expected<Manifest> parse_statement_document(const json& doc) {
   if (!doc.is_object()) return bad("document", "not a JSON object");
   auto type = string_at(doc, "_type", "statement");
   if (!type) return type.error();

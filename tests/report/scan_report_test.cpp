@@ -44,7 +44,9 @@ TEST(ScanReport, JsonHasTheDocumentedShape) {
 TEST(ScanReport, JsonSurvivesInvalidUtf8FromHostileFiles) {
   auto files = sample();
   files[0].findings[0].message = std::string("bad \xff\xfe name");
-  EXPECT_NO_THROW((void)nlohmann::json::parse(format_json(files, summarize(files, 0))));
+  nlohmann::json doc;
+  EXPECT_NO_THROW(doc = nlohmann::json::parse(format_json(files, summarize(files, 0))));
+  EXPECT_EQ(doc["files"].size(), 2U);
 }
 
 TEST(ScanReport, ExitCodes) {

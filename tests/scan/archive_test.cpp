@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "scan/decompress.hpp"
 #include "mlsc/scan/scanner.hpp"
 #include "mlsc/scan/scanners.hpp"
 #include "scan/archive_writer.hpp"
+#include "scan/decompress.hpp"
 
 namespace mlsc::scan {
 namespace {
@@ -104,8 +104,9 @@ TEST(ArchiveScanner, TarMembersAreScannedWithoutCopying) {
 }
 
 TEST(ArchiveScanner, SevenZipWrittenByLibarchive) {
-  const std::string sz = test::write_archive([](archive* a) { archive_write_set_format_7zip(a); },
-                                             {{"data.pkl", kPickle}, {"x/y.bin", std::string(1000, 'y')}});
+  const std::string sz =
+      test::write_archive([](archive* a) { archive_write_set_format_7zip(a); },
+                          {{"data.pkl", kPickle}, {"x/y.bin", std::string(1000, 'y')}});
   ProbeScan p;
   const auto r = p.scan(sz);
   EXPECT_EQ(r.format, "7z");
@@ -127,6 +128,18 @@ TEST(ArchiveScanner, TarGzIsDecompressedThenReadAsTar) {
   EXPECT_EQ(r.format, "tar");  // a compression wrapper takes its content's name
   ASSERT_NE(p.find("<gzip-content>!inner.pkl"), nullptr);
   EXPECT_EQ(p.find("<gzip-content>!inner.pkl")->bytes, kPickle);
+}
+
+TEST(ArchiveScanner, TarEndingInAZipStaysATar) {
+  // The inner zip's end record lies near the end of the tar, so Python's zipfile would open the
+  // tar as a zip with 512 prepended bytes; torch.load and tarfile read it as a tar.
+  const std::string inner = test::write_archive([](archive* a) { archive_write_set_format_zip(a); },
+                                                {{"archive/data.pkl", kPickle}});
+  ProbeScan p;
+  const auto r = p.scan(test::write_tar({{"checkpoint/model.pt", inner}}));
+  EXPECT_EQ(r.format, "tar");
+  EXPECT_TRUE(r.findings.empty()) << r.findings.at(0).message;
+  ASSERT_NE(p.find("checkpoint/model.pt!archive/data.pkl"), nullptr);
 }
 
 TEST(ArchiveScanner, TraversalNamesLinksAndDuplicates) {
@@ -203,8 +216,12 @@ std::string le(std::uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) s += static_cast<char>((v >> (8 * i)) & 0xFF);
   return s;
 }
-std::string unicode(const std::string& s) { return "X" + le(s.size(), 4) + s; }
-std::string count_pickle(int n) { return std::string("\x80\x02K", 3) + static_cast<char>(n) + "."; }
+std::string unicode(const std::string& s) {
+  return "X" + le(s.size(), 4) + s;
+}
+std::string count_pickle(int n) {
+  return std::string("\x80\x02K", 3) + static_cast<char>(n) + ".";
+}
 
 // (key, location, storage type) as torch's legacy _save wrote it.
 std::string storage_header(const std::string& key, const std::string& location_ops) {
@@ -227,7 +244,7 @@ std::string legacy_tar(const std::string& storages) {
 TEST(LegacyTorchTar, StoragesAndTensorsAreWalkedPickleByPickle) {
   const std::string storages = count_pickle(2) + storage_header("s0", unicode("cpu")) + le(2, 8) +
                                std::string(8, '\x01') + storage_header("s1", unicode("cpu")) +
-                               le(3, 8) + std::string(12, '\x02') + "\x80\x02]." ;
+                               le(3, 8) + std::string(12, '\x02') + "\x80\x02].";
   ProbeScan p;
   const auto r = p.scan(legacy_tar(storages));
   EXPECT_EQ(r.format, "pytorch-legacy-tar");
@@ -236,7 +253,8 @@ TEST(LegacyTorchTar, StoragesAndTensorsAreWalkedPickleByPickle) {
   EXPECT_NE(p.find("sys_info"), nullptr);
   EXPECT_NE(p.find("<storages@0x0>"), nullptr);
   // The second storage header sits after the first storage's 8 raw bytes.
-  const std::uint64_t second = count_pickle(2).size() + storage_header("s0", unicode("cpu")).size() + 16;
+  const std::uint64_t second =
+      count_pickle(2).size() + storage_header("s0", unicode("cpu")).size() + 16;
   std::ostringstream name;
   name << "<storages@0x" << std::hex << second << ">";
   EXPECT_NE(p.find(name.str()), nullptr) << name.str();
@@ -261,7 +279,8 @@ TEST(LegacyTorchTar, PayloadInALaterStorageHeaderIsFound) {
   EXPECT_EQ(r.format, "pytorch-legacy-tar");
   bool found = false;
   for (const auto& i : r.imports) {
-    found |= i.module == "os" && i.name == "system" && i.member.find("<storages@") != std::string::npos;
+    found |=
+        i.module == "os" && i.name == "system" && i.member.find("<storages@") != std::string::npos;
   }
   EXPECT_TRUE(found);
   EXPECT_GE(r.max_severity(), Severity::high);
@@ -311,7 +330,8 @@ TEST(CompressedScanner, TextAndRandomBytesAreNotStreams) {
 }
 
 TEST(CompressedScanner, BombsAndTruncationAreUnscannable) {
-  const std::string bomb = test::compress(archive_write_add_filter_gzip, std::string(4 << 20, '\0'));
+  const std::string bomb =
+      test::compress(archive_write_add_filter_gzip, std::string(4 << 20, '\0'));
   ScanOptions options;
   options.limits.max_member_bytes = 1 << 20;
   ProbeScan p;

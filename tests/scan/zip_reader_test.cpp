@@ -62,8 +62,8 @@ struct Member {
   std::optional<std::uint16_t> local_flags{};
   std::optional<std::uint32_t> crc{};  // declared CRC (default: the real one)
   std::optional<std::uint64_t> declared_csize{};
-  bool listed = true;   // in the central directory
-  bool zip64 = false;   // saturate sizes and offset, use zip64 extras
+  bool listed = true;  // in the central directory
+  bool zip64 = false;  // saturate sizes and offset, use zip64 extras
   bool descriptor = false;
   std::optional<std::size_t> same_offset_as{};  // central entry points at another member's header
 };
@@ -194,7 +194,9 @@ const std::string kEvalPickle(
     "\x29\x94\x85\x94\x52\x94\x2e",
     51);
 
-ByteView view(const std::string& s) { return as_bytes(s); }
+ByteView view(const std::string& s) {
+  return as_bytes(s);
+}
 
 zip::Archive parse_ok(const std::string& bytes) {
   auto a = zip::parse(view(bytes));
@@ -209,9 +211,13 @@ bool has_issue(const zip::Archive& a, zip::Issue issue) {
   return false;
 }
 
-std::size_t issue_count(const zip::Archive& a) { return a.anomalies.size(); }
+std::size_t issue_count(const zip::Archive& a) {
+  return a.anomalies.size();
+}
 
-std::string text(const zip::ReadResult& r) { return std::string(as_chars(r.content.bytes())); }
+std::string text(const zip::ReadResult& r) {
+  return std::string(as_chars(r.content.bytes()));
+}
 
 // ---- the reader ----------------------------------------------------------------------------
 
@@ -247,9 +253,12 @@ TEST(ZipReader, Bzip2AndLzmaMembers) {
   // Zip's LZMA framing: SDK version, properties size 5, properties, then the raw stream (the
   // .lzma header minus its 8-byte size field). Flag bit 1: the stream has an end marker.
   const std::string alone = test::compress(archive_write_add_filter_lzma, plain);
-  const std::string zip_lzma = std::string("\x09\x14\x05\x00", 4) + alone.substr(0, 5) + alone.substr(13);
+  const std::string zip_lzma =
+      std::string("\x09\x14\x05\x00", 4) + alone.substr(0, 5) + alone.substr(13);
   const std::string z =
-      Zip{.members = {{.name = "b", .plain = plain, .method = 12,
+      Zip{.members = {{.name = "b",
+                       .plain = plain,
+                       .method = 12,
                        .stored = test::compress(archive_write_add_filter_bzip2, plain)},
                       {.name = "l", .plain = plain, .method = 14, .flags = 2, .stored = zip_lzma}}}
           .build();
@@ -265,7 +274,8 @@ TEST(ZipReader, Bzip2AndLzmaMembers) {
 
 TEST(ZipReader, LocalAndCentralNamesThatDifferAreAMismatch) {
   const std::string z =
-      Zip{.members = {{.name = "data.pkl", .plain = kEvalPickle, .local_name = "datap.kl"}}}.build();
+      Zip{.members = {{.name = "data.pkl", .plain = kEvalPickle, .local_name = "datap.kl"}}}
+          .build();
   EXPECT_TRUE(has_issue(parse_ok(z), zip::Issue::header_mismatch));
 }
 
@@ -277,7 +287,8 @@ TEST(ZipReader, LocalAndCentralFlagsThatDifferAreAMismatch) {
 
 TEST(ZipReader, DuplicateNames) {
   const std::string z =
-      Zip{.members = {{.name = "data.pkl", .plain = "a"}, {.name = "data.pkl", .plain = "b"}}}.build();
+      Zip{.members = {{.name = "data.pkl", .plain = "a"}, {.name = "data.pkl", .plain = "b"}}}
+          .build();
   EXPECT_TRUE(has_issue(parse_ok(z), zip::Issue::duplicate_entry));
 }
 
@@ -296,9 +307,10 @@ TEST(ZipReader, DataRunningIntoTheCentralDirectoryOverlaps) {
 }
 
 TEST(ZipReader, UnlistedLocalEntryIsHidden) {
-  const std::string z = Zip{.members = {{.name = "ok.txt", .plain = "fine"},
-                                        {.name = "evil.pkl", .plain = kEvalPickle, .listed = false}}}
-                            .build();
+  const std::string z =
+      Zip{.members = {{.name = "ok.txt", .plain = "fine"},
+                      {.name = "evil.pkl", .plain = kEvalPickle, .listed = false}}}
+          .build();
   const auto a = parse_ok(z);
   EXPECT_TRUE(has_issue(a, zip::Issue::hidden_entry));
   ASSERT_EQ(a.entries.size(), 2U);
@@ -308,10 +320,13 @@ TEST(ZipReader, UnlistedLocalEntryIsHidden) {
 }
 
 TEST(ZipReader, HiddenEntryWithADataDescriptorIsSizedByIt) {
-  const std::string z =
-      Zip{.members = {{.name = "evil.pkl", .plain = kEvalPickle, .flags = 8, .listed = false, .descriptor = true},
-                      {.name = "ok.txt", .plain = "fine"}}}
-          .build();
+  const std::string z = Zip{.members = {{.name = "evil.pkl",
+                                         .plain = kEvalPickle,
+                                         .flags = 8,
+                                         .listed = false,
+                                         .descriptor = true},
+                                        {.name = "ok.txt", .plain = "fine"}}}
+                            .build();
   const auto a = parse_ok(z);
   ASSERT_EQ(a.entries.size(), 2U);
   EXPECT_TRUE(a.entries[1].hidden);
@@ -334,7 +349,8 @@ TEST(ZipReader, PrependedDataShiftsOffsetsLikePython) {
 
 TEST(ZipReader, PrependedDataWithAbsoluteOffsets) {
   const std::string z =
-      Zip{.prefix = std::string(100, 'J'), .members = {{.name = "a.txt", .plain = "hello"}}}.build();
+      Zip{.prefix = std::string(100, 'J'), .members = {{.name = "a.txt", .plain = "hello"}}}
+          .build();
   const auto a = parse_ok(z);
   EXPECT_TRUE(has_issue(a, zip::Issue::prepended_data));
   EXPECT_EQ(a.archive_start, 100U);
@@ -342,9 +358,9 @@ TEST(ZipReader, PrependedDataWithAbsoluteOffsets) {
 }
 
 TEST(ZipReader, Zip64RecordsAndExtras) {
-  const std::string z = Zip{.members = {{.name = "big", .plain = "zip64 data", .zip64 = true}},
-                            .zip64_end = true}
-                            .build();
+  const std::string z =
+      Zip{.members = {{.name = "big", .plain = "zip64 data", .zip64 = true}}, .zip64_end = true}
+          .build();
   const auto a = parse_ok(z);
   EXPECT_TRUE(a.zip64);
   EXPECT_EQ(issue_count(a), 0U) << a.anomalies[0].message;
@@ -367,7 +383,8 @@ TEST(ZipReader, TruncatedCentralDirectoryStillFindsLocalEntries) {
 
 TEST(ZipReader, EndRecordCountDisagreeingWithTheDirectory) {
   const std::string z =
-      Zip{.members = {{.name = "a", .plain = "1"}, {.name = "b", .plain = "2"}}, .eocd_count = 1}.build();
+      Zip{.members = {{.name = "a", .plain = "1"}, {.name = "b", .plain = "2"}}, .eocd_count = 1}
+          .build();
   const auto a = parse_ok(z);
   EXPECT_TRUE(has_issue(a, zip::Issue::header_mismatch));
   EXPECT_EQ(a.entries.size(), 2U);  // Python reads by size and sees both
@@ -410,9 +427,10 @@ TEST(ZipReader, DeflateBombStopsAtTheLimit) {
 }
 
 TEST(ZipReader, DataDescriptorEntriesParseCleanly) {
-  const std::string z = Zip{.members = {{.name = "a", .plain = "one", .method = 8, .flags = 8, .descriptor = true},
-                                        {.name = "b", .plain = "two", .flags = 8, .descriptor = true}}}
-                            .build();
+  const std::string z =
+      Zip{.members = {{.name = "a", .plain = "one", .method = 8, .flags = 8, .descriptor = true},
+                      {.name = "b", .plain = "two", .flags = 8, .descriptor = true}}}
+          .build();
   const auto a = parse_ok(z);
   EXPECT_EQ(issue_count(a), 0U) << a.anomalies.at(0).message;
   EXPECT_EQ(text(zip::read(view(z), a.entries.at(0), {})), "one");
@@ -431,7 +449,8 @@ TEST(ZipReader, DescriptorCrcDisagreeingWithTheDirectory) {
 TEST(ZipReader, SecondCentralDirectoryAtTheDeclaredOffset) {
   // miniz reads the directory where the end record says; Python reads the one just before the
   // end record and shifts offsets by the difference. Give each its own directory.
-  const std::string decoy_zip = Zip{.members = {{.name = "data.pkl", .plain = std::string(200, 'd')}}}.build();
+  const std::string decoy_zip =
+      Zip{.members = {{.name = "data.pkl", .plain = std::string(200, 'd')}}}.build();
   const auto cd1 = decoy_zip.find(std::string("PK\x01\x02", 4));
   const auto end1 = decoy_zip.find(std::string("PK\x05\x06", 4));
   std::string z = decoy_zip.substr(0, end1);  // decoy entry + its directory at offset cd1
@@ -483,11 +502,12 @@ TEST(ZipReader, NotAZip) {
 }
 
 TEST(ZipReader, EveryTruncationAndByteFlipIsSafe) {
-  const std::string z = Zip{.members = {{.name = "a.pkl", .plain = kEvalPickle, .method = 8},
-                                        {.name = "b", .plain = "bee", .zip64 = true},
-                                        {.name = "c", .plain = "sea", .flags = 8, .descriptor = true}},
-                            .comment = "comment"}
-                            .build();
+  const std::string z =
+      Zip{.members = {{.name = "a.pkl", .plain = kEvalPickle, .method = 8},
+                      {.name = "b", .plain = "bee", .zip64 = true},
+                      {.name = "c", .plain = "sea", .flags = 8, .descriptor = true}},
+          .comment = "comment"}
+          .build();
   zip::ReadOptions small;
   small.max_bytes = 4096;
   const auto exercise = [&](const std::string& bytes) {
@@ -554,7 +574,9 @@ std::optional<Severity> rule_severity(const FileReport& r, std::string_view rule
 TEST(ZipScanner, EncryptedFlagOnClearDataIsReportedAndStillScanned) {
   for (const std::uint16_t flag : {0x1, 0x20, 0x40}) {
     ProbeScan p;
-    const auto r = p.scan(Zip{.members = {{.name = "model/config.pkl", .plain = kEvalPickle, .flags = flag}}}.build());
+    const auto r =
+        p.scan(Zip{.members = {{.name = "model/config.pkl", .plain = kEvalPickle, .flags = flag}}}
+                   .build());
     EXPECT_EQ(rule_severity(r, "zip.unusual-flags"), Severity::high) << flag;
     EXPECT_FALSE(rule_severity(r, "zip.encrypted").has_value()) << flag;
     const Seen* s = p.find("model/config.pkl");
@@ -571,10 +593,11 @@ TEST(ZipScanner, UndefinedFlagBitsAreMedium) {
 
 TEST(ZipScanner, HiddenAndPrependedBytesAreScanned) {
   ProbeScan p;
-  const auto r = p.scan(Zip{.prefix = kEvalPickle,
-                            .members = {{.name = "ok", .plain = "fine"},
-                                        {.name = "evil.pkl", .plain = kEvalPickle, .listed = false}}}
-                            .build());
+  const auto r =
+      p.scan(Zip{.prefix = kEvalPickle,
+                 .members = {{.name = "ok", .plain = "fine"},
+                             {.name = "evil.pkl", .plain = kEvalPickle, .listed = false}}}
+                 .build());
   EXPECT_EQ(rule_severity(r, "zip.hidden-entry"), Severity::high);
   EXPECT_EQ(rule_severity(r, "zip.prepended-data"), Severity::high);
   ASSERT_NE(p.find("<prepended>"), nullptr);
@@ -643,15 +666,15 @@ std::optional<std::string> corpus_file(const std::string& rel) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-#define LOAD_OR_SKIP(var, rel)                                          \
-  const auto var##_opt = corpus_file(rel);                              \
+#define LOAD_OR_SKIP(var, rel)                                            \
+  const auto var##_opt = corpus_file(rel);                                \
   if (!var##_opt) GTEST_SKIP() << "shared corpus not available: " << rel; \
   const std::string& var = *var##_opt
 
 TEST(ZipCorpus, PicklescanFlagTricks) {
-  for (const char* f : {"picklescan/files/data/malicious1_0x1.zip",
-                        "picklescan/files/data/malicious1_0x20.zip",
-                        "picklescan/files/data/malicious1_0x40.zip"}) {
+  for (const char* f :
+       {"picklescan/files/data/malicious1_0x1.zip", "picklescan/files/data/malicious1_0x20.zip",
+        "picklescan/files/data/malicious1_0x40.zip"}) {
     LOAD_OR_SKIP(bytes, f);
     ProbeScan p;
     const auto r = p.scan(bytes);
@@ -686,14 +709,13 @@ TEST(ZipCorpus, PasswordProtectedZipIsUnscannable) {
 }
 
 TEST(ZipCorpus, CleanArchivesHaveNoZipFindings) {
-  for (const char* f : {"picklescan/files/data/malicious1.zip",
-                        "picklescan/files/data/malicious1_wrong_ext.zip",
-                        "picklescan/files/data/new_pytorch_model.bin",
-                        "picklescan/files/data2/int_arrays.npz",
-                        "picklescan/files/data2/int_arrays_compressed.npz",
-                        "picklescan/files/data2/object_arrays.npz",
-                        "picklescan/files/data2/object_arrays_compressed.npz",
-                        "modelaudit/files/samples/archives/safe_model.zip"}) {
+  for (const char* f :
+       {"picklescan/files/data/malicious1.zip", "picklescan/files/data/malicious1_wrong_ext.zip",
+        "picklescan/files/data/new_pytorch_model.bin", "picklescan/files/data2/int_arrays.npz",
+        "picklescan/files/data2/int_arrays_compressed.npz",
+        "picklescan/files/data2/object_arrays.npz",
+        "picklescan/files/data2/object_arrays_compressed.npz",
+        "modelaudit/files/samples/archives/safe_model.zip"}) {
     LOAD_OR_SKIP(bytes, f);
     ProbeScan p;
     const auto r = p.scan(bytes);

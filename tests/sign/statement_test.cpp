@@ -35,9 +35,11 @@ TEST(Statement, EqualsEveryReferenceGoldenStatement) {
     o.allow_symlinks = true;
     o.ignore_git_paths = false;
     o.allow_empty = true;
-    for (const auto& [suffix, shard] : {std::pair{"_small_shards", 8ULL}, std::pair{"_shard", kDefaultShardSize}}) {
+    const std::vector<std::pair<std::string, std::uint64_t>> variants = {{"_small_shards", 8},
+                                                                           {"_shard", kDefaultShardSize}};
+    for (const auto& [suffix, shard] : variants) {
       if (fixture.ends_with(suffix)) {
-        fixture.resize(fixture.size() - std::string(suffix).size());
+        fixture.resize(fixture.size() - suffix.size());
         o.method = Method::shards;
         o.shard_size = shard;
         break;
@@ -52,7 +54,7 @@ TEST(Statement, EqualsEveryReferenceGoldenStatement) {
     const json golden = json::parse(read_file(entry.path()));
     EXPECT_EQ(json::parse(*ours), golden) << entry.path().filename() << "\nours:\n" << *ours;
 
-    const auto parsed = parse_statement(golden);  // and the golden parses back to our manifest
+    const auto parsed = parse_statement_document(golden);  // and the golden parses back to our manifest
     ASSERT_TRUE(parsed) << parsed.error().describe();
     EXPECT_EQ(parsed->resources.size(), m->resources.size());
     for (std::size_t i = 0; i < m->resources.size(); ++i) {
@@ -88,7 +90,9 @@ TEST(Statement, RoundTripsForEveryHashTypeAndMethod) {
       EXPECT_EQ(manifest_lines(*back), manifest_lines(*m));
       const json doc = json::parse(*text);
       EXPECT_EQ(doc["predicate"]["serialization"].contains("shard_size"), method == Method::shards);
-      if (method == Method::shards) EXPECT_TRUE(doc["predicate"]["serialization"]["shard_size"].is_number_integer());
+      if (method == Method::shards) {
+        EXPECT_TRUE(doc["predicate"]["serialization"]["shard_size"].is_number_integer());
+      }
     }
   }
 }
@@ -105,7 +109,7 @@ json valid_statement() {
 }
 
 std::string parse_error(const json& doc) {
-  const auto m = parse_statement(doc);
+  const auto m = parse_statement_document(doc);
   return m ? std::string("(parsed)") : m.error().message;
 }
 
@@ -113,7 +117,7 @@ TEST(Statement, ShardSizeMayBeAnIntegralFloat) {
   json doc = valid_statement();
   for (const json& ok : {json(8), json(8.0), json(8U)}) {
     doc["predicate"]["serialization"]["shard_size"] = ok;
-    const auto m = parse_statement(doc);
+    const auto m = parse_statement_document(doc);
     ASSERT_TRUE(m) << m.error().describe();
     EXPECT_EQ(m->shard_size, 8U);
   }
@@ -159,7 +163,7 @@ TEST(Statement, FilesModeNamesMustBeCanonical) {
   m.model_name = "m";
   m.resources = {{"a/b", "sha256", *Digest::from_hex(std::string(64, 'b'))}};
   json doc = json::parse(*statement_json(m));
-  EXPECT_TRUE(parse_statement(doc));
+  EXPECT_TRUE(parse_statement_document(doc));
   for (const char* bad : {"/a/b", "a//b", "a/./b", "a/../b", "a/", ""}) {
     Manifest bad_m = m;
     bad_m.resources[0].name = bad;

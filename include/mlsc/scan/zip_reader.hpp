@@ -40,8 +40,8 @@ enum class Issue : std::uint8_t {
   prepended_data,       // bytes before the archive (Python and miniz shift offsets past them)
   path_traversal,       // "..", absolute path, backslash or NUL in a name
   unsupported_compression,
-  malformed,            // structure we could not fully parse
-  unreferenced_data,    // bytes between entries or after the end record that nothing names
+  malformed,          // structure we could not fully parse
+  unreferenced_data,  // bytes between entries or after the end record that nothing names
 };
 
 std::string_view rule_id(Issue issue);  // "zip.header-mismatch", ...
@@ -75,7 +75,7 @@ struct Archive {
   // Bytes before the archive proper: Python's offset shift, or bytes before the first local
   // header. All offsets in this struct are absolute regardless.
   std::uint64_t archive_start = 0;
-  std::uint64_t cd_offset = 0;      // absolute
+  std::uint64_t cd_offset = 0;  // absolute
   std::uint64_t cd_size = 0;
   std::uint64_t eocd_offset = 0;
   std::uint64_t end = 0;  // past the end record and its comment
@@ -116,8 +116,8 @@ class Content {
 };
 
 struct ReadOptions {
-  std::uint64_t max_bytes = 1ULL << 31;  // cap on one inflated member
-  std::uint64_t max_ratio = 10000;       // see scan::decompress::Bounds
+  std::uint64_t max_bytes = 1ULL << 31;        // cap on one inflated member
+  std::uint64_t max_ratio = 10000;             // see scan::decompress::Bounds
   std::function<bool(std::uint64_t)> reserve;  // charge inflated bytes; false stops
   bool verify_crc = true;
 };
@@ -138,7 +138,7 @@ struct ReadResult {
   Content content;
   std::optional<std::uint32_t> actual_crc;  // set when verified
   bool crc_mismatch = false;                // verified and different from the declared CRC
-  bool size_ok = true;  // produced exactly the declared uncompressed size
+  bool size_ok = true;                      // produced exactly the declared uncompressed size
 };
 
 // Read one entry as a loader would: from the local header's data offset, using the central

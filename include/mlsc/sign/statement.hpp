@@ -36,6 +36,7 @@ Expected<std::string> statement_json(const Manifest& m, int indent = -1);
 // matches the resources. Accepts the v0.1 predicate of reference v0.2.0 (files, sha256, no
 // root digest to check). Never throws on hostile input.
 Expected<Manifest> parse_statement(std::string_view json);
-Expected<Manifest> parse_statement(const nlohmann::json& doc);
+// The same for an already parsed document (a distinct name: a std::string converts to both).
+Expected<Manifest> parse_statement_document(const nlohmann::json& doc);
 
 }  // namespace mlsc::sign
