@@ -6,8 +6,8 @@
 namespace mlsc::scan {
 
 const PyLiteral* PyLiteral::find(std::string_view key) const {
-  for (const auto& [k, v] : entries) {
-    if (k.kind == Kind::string && k.string == key) return &v;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (keys[i].kind == Kind::string && keys[i].string == key) return &values[i];
   }
   return nullptr;
 }
@@ -128,7 +128,8 @@ class LiteralParser {
       if (!eat(':')) return fail("expected ':' in dict");
       auto val = value(depth + 1);
       if (!val) return val;
-      v.entries.emplace_back(std::move(*key), std::move(*val));
+      v.keys.push_back(std::move(*key));
+      v.values.push_back(std::move(*val));
       if (!eat(',')) {
         if (!eat('}')) return fail("expected ',' or '}'");
         break;

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "mlsc/core/expected.hpp"
@@ -22,7 +21,10 @@ struct PyLiteral {
   bool integer_overflow = false;
   std::string string;
   std::vector<PyLiteral> items;                         // list, tuple
-  std::vector<std::pair<PyLiteral, PyLiteral>> entries;  // dict
+  // dict: keys[i] maps to values[i]. Two vectors rather than a vector of pairs because
+  // std::pair of an incomplete type is not allowed in the type's own definition.
+  std::vector<PyLiteral> keys;
+  std::vector<PyLiteral> values;
 
   const PyLiteral* find(std::string_view key) const;  // dict lookup by string key
 };
