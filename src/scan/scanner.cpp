@@ -41,8 +41,9 @@ class MemberScope {
 
 }  // namespace
 
-ScanContext::ScanContext(const ScanOptions& options, const Registry& registry, FileReport& report)
-    : options_(options), registry_(registry), report_(report) {}
+ScanContext::ScanContext(const ScanOptions& options, const Registry& registry, FileReport& report,
+                         std::string file_path)
+    : options_(options), registry_(registry), report_(report), file_path_(std::move(file_path)) {}
 
 void ScanContext::add(Severity severity, std::string rule, std::string message,
                       std::optional<std::uint64_t> offset) {
@@ -98,6 +99,11 @@ const Scanner* Registry::detect(ByteView data) const {
 
 FileReport scan_bytes(const std::string& display_path, ByteView data, const ScanOptions& options,
                       const Registry& registry) {
+  return scan_mapped(display_path, {}, data, options, registry);
+}
+
+FileReport scan_mapped(const std::string& display_path, const std::string& fs_path, ByteView data,
+                       const ScanOptions& options, const Registry& registry) {
   FileReport report;
   report.path = display_path;
   report.size = data.size();
@@ -105,7 +111,7 @@ FileReport scan_bytes(const std::string& display_path, ByteView data, const Scan
   const Scanner* scanner = registry.detect(data);
   if (scanner == nullptr) return report;
   report.format = std::string(scanner->format());
-  ScanContext ctx(options, registry, report);
+  ScanContext ctx(options, registry, report, fs_path);
   scanner->scan(data, ctx);
   return report;
 }
@@ -120,7 +126,7 @@ FileReport scan_file(const std::string& display_path, const std::string& fs_path
     report.io_error = mapped.error().message;
     return report;
   }
-  return scan_bytes(display_path, mapped->bytes(), options, registry);
+  return scan_mapped(display_path, fs_path, mapped->bytes(), options, registry);
 }
 
 }  // namespace mlsc::scan

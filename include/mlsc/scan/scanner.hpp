@@ -33,12 +33,18 @@ class Registry;
 // Per top-level file. Not shared between threads.
 class ScanContext {
  public:
-  ScanContext(const ScanOptions& options, const Registry& registry, FileReport& report);
+  // `file_path` is the top-level file on disk; empty when scanning bytes from memory.
+  ScanContext(const ScanOptions& options, const Registry& registry, FileReport& report,
+              std::string file_path = {});
 
   const ScanOptions& options() const { return options_; }
   const ImportPolicy& policy() const { return options_.policy; }
   const std::string& member() const { return member_; }
   std::size_t depth() const { return depth_; }
+  // The top-level file on disk, for formats whose meaning depends on their neighbours (ONNX
+  // external data, SavedModel variables, Hugging Face remote code). Empty for in-memory scans:
+  // such scanners must then say what they could not check.
+  const std::string& file_path() const { return file_path_; }
 
   // Record a finding about the current member.
   void add(Severity severity, std::string rule, std::string message,
@@ -63,6 +69,7 @@ class ScanContext {
   const ScanOptions& options_;
   const Registry& registry_;
   FileReport& report_;
+  std::string file_path_;
   std::string member_;
   std::size_t depth_ = 0;
   std::size_t format_depth_ = 0;  // the nesting level whose format names the file
@@ -98,5 +105,8 @@ FileReport scan_file(const std::string& display_path, const std::string& fs_path
 // Scan bytes already in memory (tests, fuzzers, servers).
 FileReport scan_bytes(const std::string& display_path, ByteView data, const ScanOptions& options,
                       const Registry& registry = Registry::builtin());
+// As scan_bytes, for bytes that are the contents of `fs_path` (what scan_file does after mapping).
+FileReport scan_mapped(const std::string& display_path, const std::string& fs_path, ByteView data,
+                       const ScanOptions& options, const Registry& registry = Registry::builtin());
 
 }  // namespace mlsc::scan
