@@ -373,11 +373,11 @@ TEST(PickleVm, GetattrOnModuleOrPrivateNameIsCritical) {
   P on_module;
   on_module.proto(4).sbu("builtins").sbu("getattr").stack_global()
       .sbu("torch").sbu("serialization").stack_global().sbu("load").tuple2().reduce().stop();
-  const Import* g = find_import(vm(on_module), "builtins", "getattr");
+  const auto r = vm(on_module);
+  const Import* g = find_import(r, "builtins", "getattr");
   ASSERT_NE(g, nullptr);
   EXPECT_TRUE(dangerous(g));
-  const auto r = vm(on_module);
-  EXPECT_EQ(find_import(r, "builtins", "getattr")->verdict.severity, Severity::critical);
+  EXPECT_EQ(g->verdict.severity, Severity::critical);
 
   P dunder;
   dunder.proto(4).sbu("builtins").sbu("getattr").stack_global()
