@@ -8,6 +8,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include "mlsc/report/rule_list.hpp"
+#include "mlsc/report/sarif.hpp"
 #include "mlsc/report/scan_report.hpp"
 #include "mlsc/scan/scan_tree.hpp"
 
@@ -33,12 +35,12 @@ void add_scan_command(CLI::App& app, ScanArgs& a) {
   auto* cmd = app.add_subcommand("scan", "Scan model files and folders for code execution and tampering");
   cmd->add_option("paths", a.paths, "Files or directories (scanned recursively)")->required();
   cmd->add_option("--format", a.format, "Output format")
-      ->check(CLI::IsMember({"text", "json"}))
+      ->check(CLI::IsMember({"text", "json", "sarif"}))
       ->capture_default_str();
   cmd->add_option("--fail-on", a.fail_on, "Exit 1 when a finding is at or above this severity")
       ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}))
       ->capture_default_str();
-  cmd->add_option("--min-severity", a.min_severity, "Text output: hide findings below this")
+  cmd->add_option("--min-severity", a.min_severity, "Text and SARIF output: hide findings below this")
       ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}))
       ->capture_default_str();
   cmd->add_option("--config", a.config, "YAML config (pickle: {allow: [...], deny: [...]})");
@@ -94,6 +96,11 @@ int run_scan(const ScanArgs& a) {
   const auto summary = mlsc::report::summarize(reports, seconds);
   if (a.format == "json") {
     std::cout << mlsc::report::format_json(reports, summary);
+  } else if (a.format == "sarif") {
+    mlsc::report::SarifOptions sarif;
+    sarif.min_severity = *mlsc::parse_severity(a.min_severity);
+    sarif.tool_version = MLSC_VERSION;
+    std::cout << mlsc::report::format_sarif(reports, sarif);
   } else {
     mlsc::report::TextOptions text;
     text.min_severity = *mlsc::parse_severity(a.min_severity);
@@ -104,14 +111,32 @@ int run_scan(const ScanArgs& a) {
   return mlsc::report::exit_code(summary, *mlsc::parse_severity(a.fail_on));
 }
 
+struct RulesArgs {
+  std::string format = "text";
+};
+
+void add_rules_command(CLI::App& app, RulesArgs& a) {
+  auto* cmd = app.add_subcommand("rules", "List every rule mlsc can report, with its meaning");
+  cmd->add_option("--format", a.format, "Output format")
+      ->check(CLI::IsMember({"text", "json", "markdown"}))
+      ->capture_default_str();
+}
+
+int run_rules(const RulesArgs& a) {
+  std::cout << mlsc::report::format_rules(mlsc::report::RuleCatalog::builtin(), a.format);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"mlsc: verify models, datasets and dependencies before they enter an ML system"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "mlsc 0.1.0");
+  app.set_version_flag("--version", "mlsc " MLSC_VERSION);
   ScanArgs scan_args;
   add_scan_command(app, scan_args);
+  RulesArgs rules_args;
+  add_rules_command(app, rules_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -120,5 +145,6 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : kUsageError;
   }
   if (app.got_subcommand("scan")) return run_scan(scan_args);
+  if (app.got_subcommand("rules")) return run_rules(rules_args);
   return kUsageError;
 }

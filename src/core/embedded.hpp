@@ -8,4 +8,5 @@ extern const std::string_view pickle_allowlist;
 extern const std::string_view pickle_denylist;
 extern const std::string_view python_stdlib;
 extern const std::string_view python2_mapping;
+extern const std::string_view rule_catalog;  // data/rules/*.yaml, concatenated
 }  // namespace mlsc::embedded

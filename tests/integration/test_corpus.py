@@ -26,6 +26,9 @@ import struct
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sarif_check import catalogue, sarif_problems  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
@@ -138,6 +141,14 @@ def scan_corpus(mlsc, name, corpus_dir, res):
     except ValueError as e:
         res.check(False, f'{name}: JSON report', str(e))
         return None
+    sarif = subprocess.run([mlsc, 'scan', files_dir, '--format', 'sarif', '--min-severity', 'info'],
+                           capture_output=True, text=True, errors='replace', timeout=600)
+    try:
+        problems = sarif_problems(json.loads(sarif.stdout), catalogue(mlsc))
+    except ValueError as e:
+        problems = [f'not JSON: {e}']
+    res.check(not problems, f'{name}: SARIF log valid for code scanning, every rule catalogued',
+              '\n      '.join(problems[:20]))
     by_file = {}
     for entry in doc.get('files', []):
         p = entry.get('path', '')

@@ -26,6 +26,8 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from sarif_check import catalogue, sarif_problems  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(HERE))
 MAKE_FIXTURES = os.path.join(ROOT, 'tests', 'fixtures', 'make_fixtures.py')
 PYTHON = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable
@@ -314,6 +316,20 @@ def main():
               'text output (default format) on the benign folder: exit 0 and a summary', out_t[-400:])
     res.check(len(out_t.splitlines()) < 10 * max(1, len(os.listdir(benign_dir))),
               'text output stays short on clean files', f'{len(out_t.splitlines())} lines')
+
+    # ---- 7. --format sarif: GitHub's subset, every rule documented -----------------------------------
+    rc_s, out_s, err_s = run_mlsc(mlsc, ['scan', fixtures, '--format', 'sarif', '--min-severity', 'info'])
+    doc_s, serr = parse_json(out_s)
+    res.check(doc_s is not None and rc_s == rc, 'SARIF output is JSON with the same exit code',
+              serr or f'rc={rc_s} {err_s[-300:]}')
+    if doc_s is not None:
+        problems = sarif_problems(doc_s, catalogue(mlsc))
+        res.check(not problems, 'SARIF log is valid for code scanning and every rule is catalogued',
+                  '\n      '.join(problems[:20]))
+        n_json = sum(len(f.get('findings', [])) for f in doc['files'])
+        n_sarif = len(doc_s['runs'][0].get('results', []))
+        res.check(n_sarif == n_json, 'SARIF has one result per finding (--min-severity info)',
+                  f'{n_sarif} vs {n_json}')
 
     # ---- summary -------------------------------------------------------------------------------------
     if unproven:
