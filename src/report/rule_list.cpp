@@ -51,7 +51,8 @@ std::string as_markdown(const RuleCatalog& catalog) {
       out += fmt::format("\n## {}\n", current);
     }
     out += fmt::format("\n### `{}` — {}\n\n", r.id, r.name);
-    out += fmt::format("Default severity: **{}**. {}\n\n", to_string(r.severity), r.short_description);
+    out +=
+        fmt::format("Default severity: **{}**. {}\n\n", to_string(r.severity), r.short_description);
     out += r.full_description + "\n\n";
     out += "*What to do:* " + r.help + "\n";
   }

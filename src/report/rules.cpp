@@ -21,12 +21,16 @@ Expected<std::string> required_text(const YAML::Node& entry, const char* key, st
 }
 
 Expected<RuleInfo> parse_rule(const YAML::Node& entry, std::size_t index) {
-  if (!entry.IsMap()) return Error("rule catalogue entry " + std::to_string(index) + " is not a map");
+  if (!entry.IsMap())
+    return Error("rule catalogue entry " + std::to_string(index) + " is not a map");
   RuleInfo rule;
   std::string severity;
-  for (auto [key, field] : {std::pair{"id", &rule.id}, {"name", &rule.name},
-                            {"severity", &severity}, {"short", &rule.short_description},
-                            {"full", &rule.full_description}, {"help", &rule.help}}) {
+  for (auto [key, field] : {std::pair{"id", &rule.id},
+                            {"name", &rule.name},
+                            {"severity", &severity},
+                            {"short", &rule.short_description},
+                            {"full", &rule.full_description},
+                            {"help", &rule.help}}) {
     auto text = required_text(entry, key, index);
     if (!text) return text.error();
     *field = std::move(*text);
@@ -57,15 +61,17 @@ Expected<RuleCatalog> RuleCatalog::parse(std::string_view yaml) {
   }
   std::sort(catalog.rules_.begin(), catalog.rules_.end(),
             [](const RuleInfo& a, const RuleInfo& b) { return a.id < b.id; });
-  const auto dup = std::adjacent_find(catalog.rules_.begin(), catalog.rules_.end(),
-                                      [](const RuleInfo& a, const RuleInfo& b) { return a.id == b.id; });
+  const auto dup =
+      std::adjacent_find(catalog.rules_.begin(), catalog.rules_.end(),
+                         [](const RuleInfo& a, const RuleInfo& b) { return a.id == b.id; });
   if (dup != catalog.rules_.end()) return Error("rule " + dup->id + " is described twice");
   return catalog;
 }
 
 const RuleInfo* RuleCatalog::find(std::string_view id) const {
-  const auto it = std::lower_bound(rules_.begin(), rules_.end(), id,
-                                   [](const RuleInfo& r, std::string_view key) { return r.id < key; });
+  const auto it =
+      std::lower_bound(rules_.begin(), rules_.end(), id,
+                       [](const RuleInfo& r, std::string_view key) { return r.id < key; });
   return it != rules_.end() && it->id == id ? &*it : nullptr;
 }
 

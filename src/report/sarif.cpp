@@ -19,11 +19,16 @@ using nlohmann::ordered_json;
 // GitHub's security-severity bands: critical > 9.0, high 7.0-8.9, medium 4.0-6.9, low < 4.
 const char* security_severity(Severity s) {
   switch (s) {
-    case Severity::critical: return "9.5";
-    case Severity::high: return "8.0";
-    case Severity::medium: return "5.5";
-    case Severity::low: return "3.0";
-    default: return "1.0";
+    case Severity::critical:
+      return "9.5";
+    case Severity::high:
+      return "8.0";
+    case Severity::medium:
+      return "5.5";
+    case Severity::low:
+      return "3.0";
+    default:
+      return "1.0";
   }
 }
 
@@ -39,9 +44,9 @@ std::string uri_encode(std::string_view path) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : path) {
-    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                       std::string_view("-._~/!$&'()*+,;=:@").find(static_cast<char>(c)) !=
-                           std::string_view::npos;
+    const bool plain =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+        std::string_view("-._~/!$&'()*+,;=:@").find(static_cast<char>(c)) != std::string_view::npos;
     if (plain) {
       out += static_cast<char>(c);
     } else {
@@ -75,24 +80,23 @@ std::string fingerprint(const FileReport& file, const Finding& f) {
 }
 
 ordered_json rule_descriptor(const RuleInfo& r) {
-  return ordered_json{
-      {"id", r.id},
-      {"name", r.name},
-      {"shortDescription", {{"text", r.short_description}}},
-      {"fullDescription", {{"text", r.full_description}}},
-      {"help", {{"text", r.help}}},
-      {"defaultConfiguration", {{"level", sarif_level(r.severity)}}},
-      {"properties",
-       {{"security-severity", security_severity(r.severity)},
-        {"tags", ordered_json::array({"security", "ml-supply-chain"})},
-        {"precision", "high"}}}};
+  return ordered_json{{"id", r.id},
+                      {"name", r.name},
+                      {"shortDescription", {{"text", r.short_description}}},
+                      {"fullDescription", {{"text", r.full_description}}},
+                      {"help", {{"text", r.help}}},
+                      {"defaultConfiguration", {{"level", sarif_level(r.severity)}}},
+                      {"properties",
+                       {{"security-severity", security_severity(r.severity)},
+                        {"tags", ordered_json::array({"security", "ml-supply-chain"})},
+                        {"precision", "high"}}}};
 }
 
 // A finding whose rule the catalogue lacks still gets a descriptor, so the log stays valid; a
 // unit test keeps the catalogue complete.
 RuleInfo undocumented_rule(const Finding& f) {
-  return RuleInfo{f.rule, f.rule, f.severity, "Finding " + f.rule, "Finding " + f.rule,
-                  "See docs/rules.md."};
+  return RuleInfo{
+      f.rule, f.rule, f.severity, "Finding " + f.rule, "Finding " + f.rule, "See docs/rules.md."};
 }
 
 ordered_json result(const FileReport& file, const Finding& f, std::size_t rule_index) {
@@ -130,9 +134,9 @@ std::string format_sarif(const std::vector<FileReport>& files, const SarifOption
       notifications.push_back(
           {{"level", "error"},
            {"message", {{"text", file.path + ": " + file.io_error}}},
-           {"locations",
-            ordered_json::array({{{"physicalLocation",
-                                   {{"artifactLocation", {{"uri", artifact_uri(file.path)}}}}}}})}});
+           {"locations", ordered_json::array(
+                             {{{"physicalLocation",
+                                {{"artifactLocation", {{"uri", artifact_uri(file.path)}}}}}}})}});
     }
     for (const auto& f : file.findings) {
       if (f.severity < options.min_severity) continue;
@@ -150,17 +154,13 @@ std::string format_sarif(const std::vector<FileReport>& files, const SarifOption
   ordered_json run = {
       {"tool",
        {{"driver",
-         {{"name", "mlsc"},
-          {"semanticVersion", options.tool_version},
-          {"rules", descriptors}}}}},
-      {"invocations",
-       ordered_json::array({{{"executionSuccessful", notifications.empty()},
-                             {"toolExecutionNotifications", notifications}}})},
+         {{"name", "mlsc"}, {"semanticVersion", options.tool_version}, {"rules", descriptors}}}}},
+      {"invocations", ordered_json::array({{{"executionSuccessful", notifications.empty()},
+                                            {"toolExecutionNotifications", notifications}}})},
       {"results", results}};
-  const ordered_json log = {
-      {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
-      {"version", "2.1.0"},
-      {"runs", ordered_json::array({run})}};
+  const ordered_json log = {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+                            {"version", "2.1.0"},
+                            {"runs", ordered_json::array({run})}};
   return log.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
 }
 

@@ -36,9 +36,8 @@ std::string location(const Finding& f) {
 
 std::string upper(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
-    return static_cast<char>(std::toupper(c));
-  });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   return out;
 }
 
@@ -108,12 +107,12 @@ std::string format_text(const std::vector<FileReport>& files, const ScanSummary&
        ++it) {
     counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", it->second, to_string(it->first));
   }
-  out += fmt::format("Scanned {} file{} ({:.1f} MB) in {:.2f}s: {} with findings{}{}; max severity {}\n",
-                     summary.files, summary.files == 1 ? "" : "s",
-                     static_cast<double>(summary.bytes) / 1e6, summary.seconds,
-                     summary.files_with_findings, counts.empty() ? "" : " (" + counts + ")",
-                     summary.io_errors ? fmt::format(", {} unreadable", summary.io_errors) : "",
-                     to_string(summary.max_severity));
+  out += fmt::format(
+      "Scanned {} file{} ({:.1f} MB) in {:.2f}s: {} with findings{}{}; max severity {}\n",
+      summary.files, summary.files == 1 ? "" : "s", static_cast<double>(summary.bytes) / 1e6,
+      summary.seconds, summary.files_with_findings, counts.empty() ? "" : " (" + counts + ")",
+      summary.io_errors ? fmt::format(", {} unreadable", summary.io_errors) : "",
+      to_string(summary.max_severity));
   return out;
 }
 

@@ -266,7 +266,7 @@ ImportPolicy ImportPolicy::builtin() {
       const auto w = split_words(mapping.substr(start, end - start));
       if (w.size() == 5 && w[0] == "name") {
         p.impl_->names_2to3[{std::string(w[1]), std::string(w[2])}] = {std::string(w[3]),
-                                                                         std::string(w[4])};
+                                                                       std::string(w[4])};
       } else if (w.size() == 3 && w[0] == "import") {
         p.impl_->modules_2to3[std::string(w[1])] = std::string(w[2]);
       }

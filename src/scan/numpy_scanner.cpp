@@ -64,7 +64,8 @@ DType parse_dtype(const PyLiteral& descr, int depth = 0) {
   DType total{false, 0};
   if (descr.kind != PyLiteral::Kind::list || depth > 16) return {false, std::nullopt};
   for (const auto& field : descr.items) {
-    if (field.kind != PyLiteral::Kind::tuple || field.items.size() < 2) return {false, std::nullopt};
+    if (field.kind != PyLiteral::Kind::tuple || field.items.size() < 2)
+      return {false, std::nullopt};
     DType sub = parse_dtype(field.items[1], depth + 1);
     if (field.items.size() > 2) {
       auto count = shape_count(field.items[2]);
@@ -92,8 +93,9 @@ class NumpyScanner final : public Scanner {
       return;
     }
     const std::uint64_t len_size = *major == 1 ? 2 : 4;
-    const auto header_len = len_size == 2 ? std::optional<std::uint64_t>(load_le<std::uint16_t>(data, 8))
-                                          : std::optional<std::uint64_t>(load_le<std::uint32_t>(data, 8));
+    const auto header_len = len_size == 2
+                                ? std::optional<std::uint64_t>(load_le<std::uint16_t>(data, 8))
+                                : std::optional<std::uint64_t>(load_le<std::uint32_t>(data, 8));
     const std::uint64_t header_start = 8 + len_size;
     const auto header = header_len ? slice(data, header_start, *header_len) : std::nullopt;
     if (!header) {
@@ -161,6 +163,8 @@ class NumpyScanner final : public Scanner {
 
 }  // namespace
 
-std::unique_ptr<Scanner> make_numpy_scanner() { return std::make_unique<NumpyScanner>(); }
+std::unique_ptr<Scanner> make_numpy_scanner() {
+  return std::make_unique<NumpyScanner>();
+}
 
 }  // namespace mlsc::scan

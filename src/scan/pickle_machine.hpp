@@ -73,10 +73,10 @@ struct CallRecord {
 
 // Per-import bookkeeping beyond pickle::Import.
 struct ImportState {
-  std::string path;            // "module.name", for messages and planted-state lookups
-  bool contextual = false;     // getattr-like: safe only in vetted calls
-  std::string misuse;          // why a contextual global is not safe here (empty: fine so far)
-  std::uint32_t vetted = 0;    // vetted getattr calls
+  std::string path;          // "module.name", for messages and planted-state lookups
+  bool contextual = false;   // getattr-like: safe only in vetted calls
+  std::string misuse;        // why a contextual global is not safe here (empty: fine so far)
+  std::uint32_t vetted = 0;  // vetted getattr calls
   std::vector<std::uint32_t> vetted_classes;  // imports those calls read from
 };
 
@@ -235,7 +235,7 @@ class Machine {
   std::vector<ImportState> import_states_;
   std::unordered_map<std::string, Planted> planted_;
   std::unordered_map<ValueId, ValueId> build_state_;  // object -> state of its last BUILD
-  std::unordered_set<std::string> seen_notes_;  // low-severity notes already reported
+  std::unordered_set<std::string> seen_notes_;        // low-severity notes already reported
   std::size_t code_findings_ = 0;
 };
 

@@ -38,28 +38,40 @@ namespace pickle {
 namespace {
 
 constexpr std::size_t kLooksLikeWindow = 64 * 1024;  // bytes looks_like_pickle parses at most
-constexpr std::size_t kLooksLikeMinOpcodes = 16;      // a cut-off parse that long counts
+constexpr std::size_t kLooksLikeMinOpcodes = 16;     // a cut-off parse that long counts
 
 const char* source_name(ImportSource s) {
   switch (s) {
-    case ImportSource::global_op: return "GLOBAL";
-    case ImportSource::inst_op: return "INST";
-    case ImportSource::stack_global: return "STACK_GLOBAL";
-    case ImportSource::extension_code: return "EXT";
+    case ImportSource::global_op:
+      return "GLOBAL";
+    case ImportSource::inst_op:
+      return "INST";
+    case ImportSource::stack_global:
+      return "STACK_GLOBAL";
+    case ImportSource::extension_code:
+      return "EXT";
   }
   return "?";
 }
 
 const char* call_name(CallKind k) {
   switch (k) {
-    case CallKind::reduce: return "REDUCE";
-    case CallKind::inst: return "INST";
-    case CallKind::obj: return "OBJ";
-    case CallKind::newobj: return "NEWOBJ";
-    case CallKind::newobj_ex: return "NEWOBJ_EX";
-    case CallKind::build: return "BUILD";
-    case CallKind::persistent_load: return "BINPERSID";
-    case CallKind::extension: return "EXT";
+    case CallKind::reduce:
+      return "REDUCE";
+    case CallKind::inst:
+      return "INST";
+    case CallKind::obj:
+      return "OBJ";
+    case CallKind::newobj:
+      return "NEWOBJ";
+    case CallKind::newobj_ex:
+      return "NEWOBJ_EX";
+    case CallKind::build:
+      return "BUILD";
+    case CallKind::persistent_load:
+      return "BINPERSID";
+    case CallKind::extension:
+      return "EXT";
   }
   return "?";
 }
@@ -93,9 +105,12 @@ bool proto_header(ByteView data, std::uint64_t at) {
 std::string verdict_name(const Import& imp) {
   if (!imp.resolved) return "unresolved";
   switch (imp.verdict.verdict) {
-    case ImportVerdict::safe: return "safe";
-    case ImportVerdict::dangerous: return "dangerous";
-    case ImportVerdict::unknown: return "unknown";
+    case ImportVerdict::safe:
+      return "safe";
+    case ImportVerdict::dangerous:
+      return "dangerous";
+    case ImportVerdict::unknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -182,8 +197,8 @@ void report_nested(const PickleRun& r, ScanContext& ctx) {
     const std::string member = "<pickle@" + std::to_string(n.offset) + ":" + n.encoding + ">";
     ctx.add(sev, "pickle.nested-pickle",
             (n.encoding == "raw" ? std::string("a pickle") : n.encoding + "-encoded pickle") +
-                " (" + std::to_string(n.bytes.size()) + " bytes) is stored in the value at offset " +
-                std::to_string(n.offset) +
+                " (" + std::to_string(n.bytes.size()) +
+                " bytes) is stored in the value at offset " + std::to_string(n.offset) +
                 (what.empty() ? "" : "; loading it imports " + what) + "; scanned as " + member,
             n.offset);
     ctx.scan_member(member, {n.bytes.data(), n.bytes.size()});
@@ -199,8 +214,8 @@ void report_run(const PickleRun& r, ScanContext& ctx) {
   }
   if (r.error && !stopped_for_limits) {
     ctx.add(Severity::medium, "pickle.malformed",
-            "CPython's unpickler stops at offset " + std::to_string(r.error->offset.value_or(r.end)) +
-                " with " + r.error->message +
+            "CPython's unpickler stops at offset " +
+                std::to_string(r.error->offset.value_or(r.end)) + " with " + r.error->message +
                 (r.calls.empty() ? "" : "; the calls before that point still run"),
             r.error->offset);
   }
@@ -227,8 +242,8 @@ bool looks_like_pickle(ByteView data) {
   const PickleRun r = run(window, 0, empty, options);
   if (r.reached_stop || imports_identifiers(r)) return true;
   // A long, clean parse cut off by the window is a pickle too big to finish here.
-  const bool cut = window.size() < data.size() && r.error &&
-                   r.error->offset.value_or(0) + 64 >= window.size();
+  const bool cut =
+      window.size() < data.size() && r.error && r.error->offset.value_or(0) + 64 >= window.size();
   return cut && r.opcodes >= kLooksLikeMinOpcodes;
 }
 
@@ -296,6 +311,8 @@ class PickleScanner final : public Scanner {
 
 }  // namespace
 
-std::unique_ptr<Scanner> make_pickle_scanner() { return std::make_unique<PickleScanner>(); }
+std::unique_ptr<Scanner> make_pickle_scanner() {
+  return std::make_unique<PickleScanner>();
+}
 
 }  // namespace mlsc::scan

@@ -131,17 +131,38 @@ Decoded decode_escape(std::string_view s) {
     }
     const char c = s[i++];
     switch (c) {
-      case '\n': break;
-      case '\\': d.text += '\\'; break;
-      case '\'': d.text += '\''; break;
-      case '"': d.text += '"'; break;
-      case 'b': d.text += '\b'; break;
-      case 'f': d.text += '\f'; break;
-      case 't': d.text += '\t'; break;
-      case 'n': d.text += '\n'; break;
-      case 'r': d.text += '\r'; break;
-      case 'v': d.text += '\v'; break;
-      case 'a': d.text += '\a'; break;
+      case '\n':
+        break;
+      case '\\':
+        d.text += '\\';
+        break;
+      case '\'':
+        d.text += '\'';
+        break;
+      case '"':
+        d.text += '"';
+        break;
+      case 'b':
+        d.text += '\b';
+        break;
+      case 'f':
+        d.text += '\f';
+        break;
+      case 't':
+        d.text += '\t';
+        break;
+      case 'n':
+        d.text += '\n';
+        break;
+      case 'r':
+        d.text += '\r';
+        break;
+      case 'v':
+        d.text += '\v';
+        break;
+      case 'a':
+        d.text += '\a';
+        break;
       case 'x':
         if (i + 1 < s.size() && digit_value(s[i]) < 16 && digit_value(s[i + 1]) < 16) {
           d.text += static_cast<char>(digit_value(s[i]) * 16 + digit_value(s[i + 1]));
@@ -194,7 +215,8 @@ Decoded decode_raw_unicode_escape(std::string_view s) {
       cp = (cp << 4) | static_cast<std::uint32_t>(digit_value(s[i]));
     }
     if (cp > 0x10FFFF) {
-      d.error = "UnicodeDecodeError: 'rawunicodeescape' codec can't decode: \\Uxxxxxxxx out of range";
+      d.error =
+          "UnicodeDecodeError: 'rawunicodeescape' codec can't decode: \\Uxxxxxxxx out of range";
       return d;
     }
     append_utf8(d.text, cp);
@@ -215,7 +237,8 @@ struct Accumulator {
     ++digits;
     if (overflow) return;
     const auto b = static_cast<std::uint64_t>(base);
-    if (magnitude > (std::numeric_limits<std::uint64_t>::max() - static_cast<std::uint64_t>(d)) / b) {
+    if (magnitude >
+        (std::numeric_limits<std::uint64_t>::max() - static_cast<std::uint64_t>(d)) / b) {
       overflow = true;
       return;
     }
@@ -329,7 +352,8 @@ Integer parse_int_opcode(std::string_view line) {
   // strtol leaves its end pointer at the very start, so only an empty C string passes.
   const bool clean_end = acc.digits > 0 ? i == s.size() : s.empty();
   constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<long>::max());
-  const bool in_range = !acc.overflow && (acc.magnitude <= kMax || (negative && acc.magnitude == kMax + 1));
+  const bool in_range =
+      !acc.overflow && (acc.magnitude <= kMax || (negative && acc.magnitude == kMax + 1));
   if (clean_end && in_range) {
     return finish(negative, acc, s.substr(digits_start, i - digits_start));
   }

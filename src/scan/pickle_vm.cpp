@@ -73,7 +73,9 @@ PickleRun Machine::execute() {
   return std::move(run_);
 }
 
-bool Machine::fail(std::string message) { return fail_at(op_offset_, std::move(message)); }
+bool Machine::fail(std::string message) {
+  return fail_at(op_offset_, std::move(message));
+}
 
 bool Machine::fail_at(std::uint64_t offset, std::string message) {
   if (!run_.error) run_.error = Error::at(offset, std::move(message));
@@ -141,8 +143,7 @@ std::optional<std::string_view> Machine::readline() {
     pos_ = data_.size();
     return line;
   }
-  const auto len =
-      static_cast<std::uint64_t>(static_cast<const std::uint8_t*>(nl) - rest.data());
+  const auto len = static_cast<std::uint64_t>(static_cast<const std::uint8_t*>(nl) - rest.data());
   track_frame(pos_, pos_ + len + 1);
   const auto line = as_chars(rest.subspan(0, static_cast<std::size_t>(len)));
   pos_ += len + 1;
@@ -153,13 +154,22 @@ std::optional<std::string_view> Machine::readline() {
 
 bool Machine::dispatch(std::uint8_t op) {
   switch (op) {
-    case '(': marks_.push_back(stack_.size()); return true;           // MARK
-    case '0': return op_pop();                                         // POP
-    case '1': return op_pop_mark();                                    // POP_MARK
-    case '2': return op_dup();                                         // DUP
-    case 'F': return op_float_text();                                  // FLOAT
-    case 'I': return op_int();                                         // INT
-    case 'J': case 'K': case 'M': {                                    // BININT, 1, 2
+    case '(':
+      marks_.push_back(stack_.size());
+      return true;  // MARK
+    case '0':
+      return op_pop();  // POP
+    case '1':
+      return op_pop_mark();  // POP_MARK
+    case '2':
+      return op_dup();  // DUP
+    case 'F':
+      return op_float_text();  // FLOAT
+    case 'I':
+      return op_int();  // INT
+    case 'J':
+    case 'K':
+    case 'M': {  // BININT, 1, 2
       const std::size_t width = op == 'J' ? 4 : op == 'K' ? 1 : 2;
       const auto b = read(width);
       if (!b) return false;
@@ -167,51 +177,90 @@ bool Machine::dispatch(std::uint8_t op) {
       if (width == 4) v = static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
       return push(make_scalar(Kind::integer, v));
     }
-    case 'L': return op_long_text();                                   // LONG
-    case 0x8a: return op_long_binary(1);                               // LONG1
-    case 0x8b: return op_long_binary(4);                               // LONG4
-    case 'G': {                                                        // BINFLOAT
+    case 'L':
+      return op_long_text();  // LONG
+    case 0x8a:
+      return op_long_binary(1);  // LONG1
+    case 0x8b:
+      return op_long_binary(4);  // LONG4
+    case 'G': {                  // BINFLOAT
       const auto b = read(8);
       if (!b) return false;
       std::uint64_t bits = 0;
       for (std::size_t i = 0; i < 8; ++i) bits = (bits << 8) | (*b)[i];  // big-endian
       return push(make_scalar(Kind::floating, static_cast<std::int64_t>(bits)));
     }
-    case 'N': return push(make_scalar(Kind::none, 0));                 // NONE
-    case 0x88: return push(make_scalar(Kind::boolean, 1));             // NEWTRUE
-    case 0x89: return push(make_scalar(Kind::boolean, 0));             // NEWFALSE
-    case 'S': return op_string();                                      // STRING
-    case 'T': return op_binstring(4);                                  // BINSTRING
-    case 'U': return op_binstring(1);                                  // SHORT_BINSTRING
-    case 'V': return op_unicode();                                     // UNICODE
-    case 'X': return op_binunicode(4);                                 // BINUNICODE
-    case 0x8c: return op_binunicode(1);                                // SHORT_BINUNICODE
-    case 0x8d: return op_binunicode(8);                                // BINUNICODE8
-    case 'B': return op_binbytes(4, Kind::bytes);                      // BINBYTES
-    case 'C': return op_binbytes(1, Kind::bytes);                      // SHORT_BINBYTES
-    case 0x8e: return op_binbytes(8, Kind::bytes);                     // BINBYTES8
-    case 0x96: return op_binbytes(8, Kind::bytearray);                 // BYTEARRAY8
-    case 0x97: return op_next_buffer();                                // NEXT_BUFFER
-    case 0x98: return op_readonly_buffer();                            // READONLY_BUFFER
-    case ')': return push(make_container(Kind::tuple, {}));            // EMPTY_TUPLE
-    case 0x85: return op_tuple_n(1);                                   // TUPLE1
-    case 0x86: return op_tuple_n(2);                                   // TUPLE2
-    case 0x87: return op_tuple_n(3);                                   // TUPLE3
-    case 't': return op_tuple_mark();                                  // TUPLE
-    case ']': return push(make_container(Kind::list, {}));             // EMPTY_LIST
-    case 'l': return op_list_mark();                                   // LIST
-    case '}': return push(make_container(Kind::dict, {}));             // EMPTY_DICT
-    case 'd': return op_dict_mark();                                   // DICT
-    case 0x8f: return push(make_container(Kind::set, {}));             // EMPTY_SET
-    case 0x91: return op_frozenset_mark();                             // FROZENSET
-    case 'a': return op_append(false);                                 // APPEND
-    case 'e': return op_append(true);                                  // APPENDS
-    case 's': return op_setitems(false);                               // SETITEM
-    case 'u': return op_setitems(true);                                // SETITEMS
-    case 0x90: return op_additems();                                   // ADDITEMS
-    case 'p': return op_put_text();                                    // PUT
-    case 'g': return op_get_text();                                    // GET
-    case 'q': case 'r': case 0x94: {                                   // BINPUT, LONG_, MEMOIZE
+    case 'N':
+      return push(make_scalar(Kind::none, 0));  // NONE
+    case 0x88:
+      return push(make_scalar(Kind::boolean, 1));  // NEWTRUE
+    case 0x89:
+      return push(make_scalar(Kind::boolean, 0));  // NEWFALSE
+    case 'S':
+      return op_string();  // STRING
+    case 'T':
+      return op_binstring(4);  // BINSTRING
+    case 'U':
+      return op_binstring(1);  // SHORT_BINSTRING
+    case 'V':
+      return op_unicode();  // UNICODE
+    case 'X':
+      return op_binunicode(4);  // BINUNICODE
+    case 0x8c:
+      return op_binunicode(1);  // SHORT_BINUNICODE
+    case 0x8d:
+      return op_binunicode(8);  // BINUNICODE8
+    case 'B':
+      return op_binbytes(4, Kind::bytes);  // BINBYTES
+    case 'C':
+      return op_binbytes(1, Kind::bytes);  // SHORT_BINBYTES
+    case 0x8e:
+      return op_binbytes(8, Kind::bytes);  // BINBYTES8
+    case 0x96:
+      return op_binbytes(8, Kind::bytearray);  // BYTEARRAY8
+    case 0x97:
+      return op_next_buffer();  // NEXT_BUFFER
+    case 0x98:
+      return op_readonly_buffer();  // READONLY_BUFFER
+    case ')':
+      return push(make_container(Kind::tuple, {}));  // EMPTY_TUPLE
+    case 0x85:
+      return op_tuple_n(1);  // TUPLE1
+    case 0x86:
+      return op_tuple_n(2);  // TUPLE2
+    case 0x87:
+      return op_tuple_n(3);  // TUPLE3
+    case 't':
+      return op_tuple_mark();  // TUPLE
+    case ']':
+      return push(make_container(Kind::list, {}));  // EMPTY_LIST
+    case 'l':
+      return op_list_mark();  // LIST
+    case '}':
+      return push(make_container(Kind::dict, {}));  // EMPTY_DICT
+    case 'd':
+      return op_dict_mark();  // DICT
+    case 0x8f:
+      return push(make_container(Kind::set, {}));  // EMPTY_SET
+    case 0x91:
+      return op_frozenset_mark();  // FROZENSET
+    case 'a':
+      return op_append(false);  // APPEND
+    case 'e':
+      return op_append(true);  // APPENDS
+    case 's':
+      return op_setitems(false);  // SETITEM
+    case 'u':
+      return op_setitems(true);  // SETITEMS
+    case 0x90:
+      return op_additems();  // ADDITEMS
+    case 'p':
+      return op_put_text();  // PUT
+    case 'g':
+      return op_get_text();  // GET
+    case 'q':
+    case 'r':
+    case 0x94: {  // BINPUT, LONG_, MEMOIZE
       std::uint64_t index = memo_len_;
       if (op != 0x94) {
         const auto b = read(op == 'q' ? 1 : 4);
@@ -221,28 +270,45 @@ bool Machine::dispatch(std::uint8_t op) {
       ValueId v = kNoValue;
       return top(v) && memo_put(index, v);
     }
-    case 'h': case 'j': {                                              // BINGET, LONG_BINGET
+    case 'h':
+    case 'j': {  // BINGET, LONG_BINGET
       const auto b = read(op == 'h' ? 1 : 4);
       if (!b) return false;
       ValueId v = kNoValue;
       return memo_get(le_unsigned(*b), v) && push(v);
     }
-    case 0x80: return op_proto();                                      // PROTO
-    case 0x95: return op_frame();                                      // FRAME
-    case 'c': return op_global(false);                                 // GLOBAL
-    case 'i': return op_global(true);                                  // INST
-    case 0x93: return op_stack_global();                               // STACK_GLOBAL
-    case 0x82: return op_ext(1);                                       // EXT1
-    case 0x83: return op_ext(2);                                       // EXT2
-    case 0x84: return op_ext(4);                                       // EXT4
-    case 'R': return op_reduce();                                      // REDUCE
-    case 'b': return op_build();                                       // BUILD
-    case 0x81: return op_newobj(false);                                // NEWOBJ
-    case 0x92: return op_newobj(true);                                 // NEWOBJ_EX
-    case 'o': return op_obj();                                         // OBJ
-    case 'P': return op_persid(false);                                 // PERSID
-    case 'Q': return op_persid(true);                                  // BINPERSID
-    default: return fail(invalid_key(op));
+    case 0x80:
+      return op_proto();  // PROTO
+    case 0x95:
+      return op_frame();  // FRAME
+    case 'c':
+      return op_global(false);  // GLOBAL
+    case 'i':
+      return op_global(true);  // INST
+    case 0x93:
+      return op_stack_global();  // STACK_GLOBAL
+    case 0x82:
+      return op_ext(1);  // EXT1
+    case 0x83:
+      return op_ext(2);  // EXT2
+    case 0x84:
+      return op_ext(4);  // EXT4
+    case 'R':
+      return op_reduce();  // REDUCE
+    case 'b':
+      return op_build();  // BUILD
+    case 0x81:
+      return op_newobj(false);  // NEWOBJ
+    case 0x92:
+      return op_newobj(true);  // NEWOBJ_EX
+    case 'o':
+      return op_obj();  // OBJ
+    case 'P':
+      return op_persid(false);  // PERSID
+    case 'Q':
+      return op_persid(true);  // BINPERSID
+    default:
+      return fail(invalid_key(op));
   }
 }
 
@@ -341,7 +407,8 @@ bool Machine::op_dup() {
 bool Machine::memo_put(std::uint64_t index, ValueId id) {
   bool fresh = false;
   if (index < kMemoDense) {
-    if (index >= memo_small_.size()) memo_small_.resize(static_cast<std::size_t>(index) + 1, kNoValue);
+    if (index >= memo_small_.size())
+      memo_small_.resize(static_cast<std::size_t>(index) + 1, kNoValue);
     fresh = memo_small_[static_cast<std::size_t>(index)] == kNoValue;
     memo_small_[static_cast<std::size_t>(index)] = id;
   } else {
@@ -466,8 +533,7 @@ bool Machine::op_frame() {
     // and reads on, so a short last frame still imports and calls. Read on as it does.
     add_anomaly(Severity::medium, "pickle.frame-mismatch",
                 "FRAME at offset " + std::to_string(op_offset_) + " declares " +
-                    std::to_string(len) + " bytes but only " +
-                    std::to_string(data_.size() - pos_) +
+                    std::to_string(len) + " bytes but only " + std::to_string(data_.size() - pos_) +
                     " follow: CPython's C unpickler raises (" +
                     (len > kPySsizeMax ? "OverflowError" : "pickle data was truncated") +
                     "), the pure-Python unpickler (joblib, pickle._Unpickler) reads on",
@@ -686,7 +752,10 @@ bool Machine::op_readonly_buffer() {
   ValueId v = kNoValue;
   if (!top(v)) return false;
   switch (values_[v].kind) {
-    case Kind::bytes: case Kind::bytearray: case Kind::object: case Kind::unknown:
+    case Kind::bytes:
+    case Kind::bytearray:
+    case Kind::object:
+    case Kind::unknown:
       return true;
     default:
       return fail("TypeError: memoryview: a bytes-like object is required");
@@ -771,10 +840,14 @@ bool Machine::op_append(bool marked) {
   const ValueId target = stack_[x - 1];
   const auto items = take_from(x);
   switch (values_[target].kind) {
-    case Kind::list: case Kind::bytearray:
+    case Kind::list:
+    case Kind::bytearray:
       insert_items(target, items);
       return true;
-    case Kind::object: case Kind::unknown: case Kind::global: case Kind::attribute:
+    case Kind::object:
+    case Kind::unknown:
+    case Kind::global:
+    case Kind::attribute:
       for (const auto id : items) note_use(id, "appended to an object");
       return true;
     default:
@@ -795,7 +868,8 @@ bool Machine::op_setitems(bool marked) {
                                : "UnpicklingError: unexpected MARK found");
   }
   if (x == stack_.size()) return true;
-  if ((stack_.size() - x) % 2 != 0) return fail("UnpicklingError: odd number of items for SETITEMS");
+  if ((stack_.size() - x) % 2 != 0)
+    return fail("UnpicklingError: odd number of items for SETITEMS");
   const ValueId target = stack_[x - 1];
   const auto items = take_from(x);
   switch (values_[target].kind) {
@@ -805,7 +879,10 @@ bool Machine::op_setitems(bool marked) {
       }
       insert_items(target, items);
       return true;
-    case Kind::object: case Kind::unknown: case Kind::global: case Kind::attribute:
+    case Kind::object:
+    case Kind::unknown:
+    case Kind::global:
+    case Kind::attribute:
     case Kind::list:
       // __setitem__ on something we do not model (a list index assignment, an OrderedDict).
       for (const auto id : items) note_use(id, "stored into an object");
@@ -833,7 +910,10 @@ bool Machine::op_additems() {
       }
       insert_items(target, items);
       return true;
-    case Kind::object: case Kind::unknown: case Kind::global: case Kind::attribute:
+    case Kind::object:
+    case Kind::unknown:
+    case Kind::global:
+    case Kind::attribute:
       for (const auto id : items) note_use(id, "added to an object");
       return true;
     default:

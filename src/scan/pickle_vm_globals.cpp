@@ -11,7 +11,7 @@ namespace mlsc::scan::pickle::detail {
 
 namespace {
 
-constexpr std::size_t kMaxPlanted = 256;              // attributes remembered per BUILD
+constexpr std::size_t kMaxPlanted = 256;               // attributes remembered per BUILD
 constexpr std::uint64_t kMaxBuilderOutput = 1U << 20;  // bytes(n) and friends
 
 // Dangerous > unknown > safe; within a verdict, the higher severity.
@@ -29,10 +29,14 @@ bool is_joblib_wrapper(std::string_view path) {
 
 // Loaders whose bytes argument is itself a pickle (or a torch archive) they would run.
 bool is_bytes_loader(std::string_view path) {
-  static constexpr std::array<std::string_view, 8> kLoaders = {
-      "pickle.loads",        "_pickle.loads",      "cPickle.loads",
-      "dill.loads",          "dill._dill.loads",   "cloudpickle.loads",
-      "torch.storage._load_from_bytes", "joblib.numpy_pickle.loads"};
+  static constexpr std::array<std::string_view, 8> kLoaders = {"pickle.loads",
+                                                               "_pickle.loads",
+                                                               "cPickle.loads",
+                                                               "dill.loads",
+                                                               "dill._dill.loads",
+                                                               "cloudpickle.loads",
+                                                               "torch.storage._load_from_bytes",
+                                                               "joblib.numpy_pickle.loads"};
   return std::find(kLoaders.begin(), kLoaders.end(), path) != kLoaders.end();
 }
 
@@ -72,8 +76,8 @@ std::string rot13(std::string_view s) {
 
 // numpy dtype strings ("<f8", "|u1", "U5", "V16") to an item size; 0 when unknown.
 std::uint64_t dtype_itemsize(std::string_view typestr) {
-  if (!typestr.empty() && (typestr[0] == '<' || typestr[0] == '>' || typestr[0] == '|' ||
-                           typestr[0] == '=')) {
+  if (!typestr.empty() &&
+      (typestr[0] == '<' || typestr[0] == '>' || typestr[0] == '|' || typestr[0] == '=')) {
     typestr.remove_prefix(1);
   }
   if (typestr == "?") return 1;
@@ -85,7 +89,15 @@ std::uint64_t dtype_itemsize(std::string_view typestr) {
     n = n * 10 + static_cast<std::uint64_t>(c - '0');
   }
   switch (kind) {
-    case 'b': case 'i': case 'u': case 'f': case 'c': case 'm': case 'M': case 'V': case 'S':
+    case 'b':
+    case 'i':
+    case 'u':
+    case 'f':
+    case 'c':
+    case 'm':
+    case 'M':
+    case 'V':
+    case 'S':
     case 'a':
       return n;
     case 'U':
@@ -147,8 +159,8 @@ ValueId Machine::import_unresolved(std::string module, std::string name, std::st
   const auto index = static_cast<std::uint32_t>(run_.imports.size());
   ImportState state;
   state.path = module + "." + name;
-  run_.imports.push_back(Import{std::move(module), std::move(name), op_offset_, source, false,
-                                std::move(verdict)});
+  run_.imports.push_back(
+      Import{std::move(module), std::move(name), op_offset_, source, false, std::move(verdict)});
   import_states_.push_back(std::move(state));
   return make_opaque(Kind::unknown, index, std::move(why));
 }
@@ -195,17 +207,19 @@ bool Machine::op_global(bool inst) {
   };
   const char* codec = inst ? "ascii" : "utf-8";
   if (!decodes(*module_line)) {
-    return fail(std::string("UnicodeDecodeError: '") + codec + "' codec can't decode the module name");
+    return fail(std::string("UnicodeDecodeError: '") + codec +
+                "' codec can't decode the module name");
   }
   const auto name_line = readline();
   if (!name_line) return false;
   if (name_line->empty()) return fail("UnpicklingError: pickle data was truncated");
   if (!decodes(*name_line)) {
-    return fail(std::string("UnicodeDecodeError: '") + codec + "' codec can't decode the global name");
+    return fail(std::string("UnicodeDecodeError: '") + codec +
+                "' codec can't decode the global name");
   }
-  const ValueId global = import_global(std::string(*module_line), std::string(*name_line),
-                                       inst ? ImportSource::inst_op : ImportSource::global_op,
-                                       op_offset_);
+  const ValueId global =
+      import_global(std::string(*module_line), std::string(*name_line),
+                    inst ? ImportSource::inst_op : ImportSource::global_op, op_offset_);
   if (!inst) return push(global);
   auto items = take_from(mark);
   for (const auto id : items) note_use(id, "passed to INST");
@@ -225,17 +239,16 @@ bool Machine::op_stack_global() {
   const auto m = const_str(module);
   const auto n = const_str(name);
   if (m && n) {
-    return push(import_global(std::string(*m), std::string(*n), ImportSource::stack_global,
-                              op_offset_));
+    return push(
+        import_global(std::string(*m), std::string(*n), ImportSource::stack_global, op_offset_));
   }
   // A name made at run time (a call we do not emulate, planted state, another global): the
   // scanner cannot know what CPython will import.
   const std::string mod = m ? std::string(*m) : "<" + describe(module) + ">";
   const std::string nam = n ? std::string(*n) : "<" + describe(name) + ">";
-  return push(import_unresolved(mod, nam,
-                                "STACK_GLOBAL on a name only known at run time (" + mod + ", " +
-                                    nam + ")",
-                                ImportSource::stack_global));
+  return push(import_unresolved(
+      mod, nam, "STACK_GLOBAL on a name only known at run time (" + mod + ", " + nam + ")",
+      ImportSource::stack_global));
 }
 
 bool Machine::op_ext(std::size_t width) {
@@ -248,9 +261,10 @@ bool Machine::op_ext(std::size_t width) {
   const std::string shown = "extension code " + std::to_string(code);
   const ValueId v = import_unresolved(
       "<copyreg extension>", std::to_string(code),
-      shown + ": resolved through copyreg's extension registry, which is empty unless the "
-              "loading program registers codes (plain pickle.load raises 'unregistered "
-              "extension code')",
+      shown +
+          ": resolved through copyreg's extension registry, which is empty unless the "
+          "loading program registers codes (plain pickle.load raises 'unregistered "
+          "extension code')",
       ImportSource::extension_code);
   Import& imp = run_.imports.back();
   imp.verdict.severity = Severity::high;
@@ -294,19 +308,33 @@ bool callable_kind(Kind k) {
 
 const char* kind_name(Kind k) {
   switch (k) {
-    case Kind::none: return "NoneType";
-    case Kind::boolean: return "bool";
-    case Kind::integer: case Kind::big_integer: return "int";
-    case Kind::floating: return "float";
-    case Kind::str: return "str";
-    case Kind::bytes: return "bytes";
-    case Kind::bytearray: return "bytearray";
-    case Kind::list: return "list";
-    case Kind::tuple: return "tuple";
-    case Kind::dict: return "dict";
-    case Kind::set: return "set";
-    case Kind::frozenset: return "frozenset";
-    default: return "object";
+    case Kind::none:
+      return "NoneType";
+    case Kind::boolean:
+      return "bool";
+    case Kind::integer:
+    case Kind::big_integer:
+      return "int";
+    case Kind::floating:
+      return "float";
+    case Kind::str:
+      return "str";
+    case Kind::bytes:
+      return "bytes";
+    case Kind::bytearray:
+      return "bytearray";
+    case Kind::list:
+      return "list";
+    case Kind::tuple:
+      return "tuple";
+    case Kind::dict:
+      return "dict";
+    case Kind::set:
+      return "set";
+    case Kind::frozenset:
+      return "frozenset";
+    default:
+      return "object";
   }
 }
 
@@ -363,8 +391,8 @@ bool Machine::op_reduce() {
   }
   if (!check_call_args(args, "REDUCE")) return false;
   note_use(args, "passed as call arguments");
-  const bool contextual = c.kind == Kind::global && c.ref < import_states_.size() &&
-                          import_states_[c.ref].contextual;
+  const bool contextual =
+      c.kind == Kind::global && c.ref < import_states_.size() && import_states_[c.ref].contextual;
   if (!contextual) {
     note_use(callee, "called");
     note_indirect_call(callee, "REDUCE");
@@ -475,8 +503,7 @@ bool Machine::op_persid(bool binary) {
   if (!expected) {
     add_anomaly(Severity::medium, "pickle.persistent-id",
                 std::string(binary ? "BINPERSID" : "PERSID") + " at offset " +
-                    std::to_string(op_offset_) + " asks the loader's persistent_load for " +
-                    shown +
+                    std::to_string(op_offset_) + " asks the loader's persistent_load for " + shown +
                     (options_.torch_persistent_ids
                          ? ", which is not a torch storage record"
                          : "; plain pickle.load refuses it, a custom loader decides what it "
@@ -555,8 +582,8 @@ void Machine::note_use(ValueId id, std::string_view how) {
   if (v.kind != Kind::global || v.ref >= import_states_.size()) return;
   ImportState& g = import_states_[v.ref];
   if (!g.contextual || !g.misuse.empty()) return;
-  g.misuse = "the global itself is " + std::string(how) + " at offset " +
-             std::to_string(op_offset_);
+  g.misuse =
+      "the global itself is " + std::string(how) + " at offset " + std::to_string(op_offset_);
 }
 
 void Machine::finalize_imports() {
@@ -574,8 +601,8 @@ void Machine::finalize_imports() {
       v.severity = Severity::none;
       v.reason = "only reads public attributes of allowlisted classes";
     } else {
-      v.reason += g.misuse.empty() ? "; imported but never called in a vetted shape"
-                                   : "; " + g.misuse;
+      v.reason +=
+          g.misuse.empty() ? "; imported but never called in a vetted shape" : "; " + g.misuse;
     }
   }
 }
@@ -780,8 +807,10 @@ void Machine::plant(const std::string& path, ValueId state) {
     const Container* t = container_of(state);
     if (t != nullptr && t->items.size() == 2) {
       for (const auto part : t->items) {
-        if (values_[part].kind == Kind::dict) dicts.push_back(part);
-        else if (values_[part].kind != Kind::none) p.unknown = true;
+        if (values_[part].kind == Kind::dict)
+          dicts.push_back(part);
+        else if (values_[part].kind != Kind::none)
+          p.unknown = true;
       }
     } else {
       p.unknown = true;
@@ -902,8 +931,9 @@ bool Machine::joblib_skip_array(ValueId state, ValueId& array) {
     if (!pad || !read((*pad)[0])) return false;
   }
   const std::uint64_t nbytes = count * info->itemsize;
-  if (!read(nbytes)) return fail("ValueError: EOF: reading array data, expected " +
-                                 std::to_string(nbytes) + " bytes");
+  if (!read(nbytes))
+    return fail("ValueError: EOF: reading array data, expected " + std::to_string(nbytes) +
+                " bytes");
   array = make_opaque(Kind::object, kNoRef,
                       "numpy array read by joblib (" + std::to_string(nbytes) + " bytes)");
   return true;
@@ -922,8 +952,8 @@ std::optional<DtypeInfo> Machine::dtype_info(ValueId dtype) const {
     return std::nullopt;
   }
   const Container* args = container_of(call.args);
-  const auto typestr = args != nullptr && !args->items.empty() ? const_str(args->items[0])
-                                                               : std::nullopt;
+  const auto typestr =
+      args != nullptr && !args->items.empty() ? const_str(args->items[0]) : std::nullopt;
   if (!typestr) return std::nullopt;
   DtypeInfo info;
   info.itemsize = dtype_itemsize(*typestr);

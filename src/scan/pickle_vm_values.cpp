@@ -14,10 +14,10 @@ namespace mlsc::scan::pickle::detail {
 
 namespace {
 
-constexpr std::size_t kReprItems = 8;           // container items shown in a repr
-constexpr std::size_t kMaxNested = 64;          // nested pickles kept per run
-constexpr std::size_t kMaxCodeFindings = 16;    // code-string findings per run
-constexpr std::size_t kMinInspect = 8;          // shorter values cannot hide a payload
+constexpr std::size_t kReprItems = 8;         // container items shown in a repr
+constexpr std::size_t kMaxNested = 64;        // nested pickles kept per run
+constexpr std::size_t kMaxCodeFindings = 16;  // code-string findings per run
+constexpr std::size_t kMinInspect = 8;        // shorter values cannot hide a payload
 
 bool is_container(Kind k) {
   return k == Kind::list || k == Kind::tuple || k == Kind::dict || k == Kind::set ||
@@ -44,7 +44,7 @@ std::string float_repr(std::int64_t bits) {
 std::string big_binary_repr(std::string_view le) {
   const bool negative = !le.empty() && (static_cast<unsigned char>(le.back()) & 0x80) != 0;
   std::string bytes(le.rbegin(), le.rend());  // big-endian
-  if (negative) {  // magnitude = ~x + 1
+  if (negative) {                             // magnitude = ~x + 1
     for (auto& c : bytes) c = static_cast<char>(~static_cast<unsigned char>(c));
     for (std::size_t i = bytes.size(); i-- > 0;) {
       auto& c = reinterpret_cast<unsigned char&>(bytes[i]);
@@ -110,8 +110,7 @@ bool Machine::charge(std::uint64_t bytes) {
 // make us copy a large string over and over (GET + builder call in a loop).
 ValueId Machine::make_owned_text(Kind kind, std::string text, bool inspect) {
   if (!charge(text.size())) {
-    out_of_budget("more than " + std::to_string(kDecodedBudget >> 20) +
-                  " MiB of decoded strings");
+    out_of_budget("more than " + std::to_string(kDecodedBudget >> 20) + " MiB of decoded strings");
     return make_text(kind, {}, false);
   }
   owned_.push_back(std::move(text));
@@ -171,12 +170,17 @@ const Container* Machine::container_of(ValueId id) const {
   return &containers_[v.ref];
 }
 
-bool Machine::is_str(ValueId id) const { return values_[id].kind == Kind::str; }
+bool Machine::is_str(ValueId id) const {
+  return values_[id].kind == Kind::str;
+}
 
 // STACK_GLOBAL needs exact str: these kinds can never be one at run time.
 bool Machine::known_not_str(ValueId id) const {
   switch (values_[id].kind) {
-    case Kind::global: case Kind::attribute: case Kind::object: case Kind::unknown:
+    case Kind::global:
+    case Kind::attribute:
+    case Kind::object:
+    case Kind::unknown:
     case Kind::str:
       return false;
     default:
@@ -188,7 +192,10 @@ bool Machine::known_not_str(ValueId id) const {
 bool Machine::unhashable(ValueId id, int depth) const {
   const Value& v = values_[id];
   switch (v.kind) {
-    case Kind::list: case Kind::dict: case Kind::set: case Kind::bytearray:
+    case Kind::list:
+    case Kind::dict:
+    case Kind::set:
+    case Kind::bytearray:
       return true;
     case Kind::tuple: {
       if (depth > 8) return false;
@@ -238,28 +245,48 @@ void Machine::repr_into(ValueId id, std::string& out, std::size_t limit, int dep
   const Value& v = values_[id];
   const std::size_t room = limit > out.size() ? limit - out.size() : 0;
   switch (v.kind) {
-    case Kind::none: out += "None"; return;
-    case Kind::boolean: out += v.num != 0 ? "True" : "False"; return;
-    case Kind::integer: out += std::to_string(v.num); return;
+    case Kind::none:
+      out += "None";
+      return;
+    case Kind::boolean:
+      out += v.num != 0 ? "True" : "False";
+      return;
+    case Kind::integer:
+      out += std::to_string(v.num);
+      return;
     case Kind::big_integer:
       out += v.big_is_binary ? big_binary_repr(v.text) : std::string(v.text.substr(0, 40));
       return;
-    case Kind::floating: out += float_repr(v.num); return;
-    case Kind::str: out += text::repr_str(v.text, std::max<std::size_t>(room, 8)); return;
-    case Kind::bytes: out += text::repr_bytes(v.text, std::max<std::size_t>(room, 8)); return;
+    case Kind::floating:
+      out += float_repr(v.num);
+      return;
+    case Kind::str:
+      out += text::repr_str(v.text, std::max<std::size_t>(room, 8));
+      return;
+    case Kind::bytes:
+      out += text::repr_bytes(v.text, std::max<std::size_t>(room, 8));
+      return;
     case Kind::bytearray:
       out += "bytearray(" + text::repr_bytes(v.text, std::max<std::size_t>(room, 8)) + ")";
       return;
-    case Kind::global: case Kind::attribute: case Kind::object: case Kind::unknown:
+    case Kind::global:
+    case Kind::attribute:
+    case Kind::object:
+    case Kind::unknown:
       out += describe(id);
       return;
-    default: break;
+    default:
+      break;
   }
   // Containers. Depth bounds both the output and self-referencing containers.
-  const char* open = v.kind == Kind::list ? "[" : v.kind == Kind::tuple ? "(" :
-                     v.kind == Kind::frozenset ? "frozenset({" : "{";
-  const char* close = v.kind == Kind::list ? "]" : v.kind == Kind::tuple ? ")" :
-                      v.kind == Kind::frozenset ? "})" : "}";
+  const char* open = v.kind == Kind::list        ? "["
+                     : v.kind == Kind::tuple     ? "("
+                     : v.kind == Kind::frozenset ? "frozenset({"
+                                                 : "{";
+  const char* close = v.kind == Kind::list        ? "]"
+                      : v.kind == Kind::tuple     ? ")"
+                      : v.kind == Kind::frozenset ? "})"
+                                                  : "}";
   const Container* c = container_of(id);
   if (c == nullptr || depth >= 4) {
     out += open;
@@ -366,7 +393,8 @@ void Machine::inspect_text(ValueId id) {
   if (stringy) inspect_code_string(v.text, v.offset, "");
   bool found = false;
   if (text::looks_hex(v.text)) {
-    if (const auto decoded = text::decode_hex(v.text)) found = try_nested(*decoded, v.offset, "hex");
+    if (const auto decoded = text::decode_hex(v.text))
+      found = try_nested(*decoded, v.offset, "hex");
   }
   if (!found && text::looks_base64(v.text)) {
     if (const auto decoded = text::decode_base64(v.text)) {
@@ -464,8 +492,8 @@ void Machine::inspect_code_string(std::string_view s, std::uint64_t offset, std:
     ++code_findings_;
     add_anomaly(Severity::high, "pickle.code-string",
                 std::string(how) + "string value at offset " + std::to_string(offset) +
-                    " holds Python source calling " + std::string(token) + "(): " +
-                    text::repr_str(s.substr(from, 80), 80),
+                    " holds Python source calling " + std::string(token) +
+                    "(): " + text::repr_str(s.substr(from, 80), 80),
                 offset);
     return;
   }

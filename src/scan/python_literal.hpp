@@ -20,7 +20,7 @@ struct PyLiteral {
   std::int64_t integer = 0;
   bool integer_overflow = false;
   std::string string;
-  std::vector<PyLiteral> items;                         // list, tuple
+  std::vector<PyLiteral> items;  // list, tuple
   // dict: keys[i] maps to values[i]. Two vectors rather than a vector of pairs because
   // std::pair of an incomplete type is not allowed in the type's own definition.
   std::vector<PyLiteral> keys;

@@ -12,7 +12,7 @@ namespace {
 
 // Wrappers that only compress another format: a gzip of a joblib dump is a joblib dump.
 bool is_compression(std::string_view format) {
-  constexpr std::array<std::string_view, 8> kWrappers = {"gzip", "bzip2", "xz",  "lzma",
+  constexpr std::array<std::string_view, 8> kWrappers = {"gzip", "bzip2", "xz",   "lzma",
                                                          "zlib", "lz4",   "zstd", "joblib-zf"};
   return std::find(kWrappers.begin(), kWrappers.end(), format) != kWrappers.end();
 }
@@ -88,7 +88,9 @@ void ScanContext::set_format(std::string_view format) {
   if (depth_ == format_depth_) report_.format = std::string(format);
 }
 
-void Registry::add(std::unique_ptr<Scanner> scanner) { scanners_.push_back(std::move(scanner)); }
+void Registry::add(std::unique_ptr<Scanner> scanner) {
+  scanners_.push_back(std::move(scanner));
+}
 
 const Scanner* Registry::detect(ByteView data) const {
   for (const auto& s : scanners_) {

@@ -29,7 +29,8 @@ TEST(RuleCatalog, RejectsIncompleteDuplicateAndBadSeverity) {
   ASSERT_TRUE(RuleCatalog::parse(ok));
   EXPECT_FALSE(RuleCatalog::parse(ok + ok));
   EXPECT_FALSE(RuleCatalog::parse("- {id: a.b, name: AB, severity: low, short: s, full: f}\n"));
-  EXPECT_FALSE(RuleCatalog::parse("- {id: a.b, name: AB, severity: awful, short: s, full: f, help: h}\n"));
+  EXPECT_FALSE(
+      RuleCatalog::parse("- {id: a.b, name: AB, severity: awful, short: s, full: f, help: h}\n"));
   EXPECT_FALSE(RuleCatalog::parse("id: a.b\n"));
   EXPECT_FALSE(RuleCatalog::parse("- [unclosed\n"));
   const auto parsed = RuleCatalog::parse(ok);

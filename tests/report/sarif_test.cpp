@@ -11,14 +11,15 @@ RuleCatalog two_rules() {
   return *RuleCatalog::parse(
       "- {id: pickle.dangerous-global, name: DangerousPickleGlobal, severity: critical, short: s, "
       "full: f, help: h}\n"
-      "- {id: zip.encrypted, name: ZipEncrypted, severity: medium, short: s2, full: f2, help: h2}\n");
+      "- {id: zip.encrypted, name: ZipEncrypted, severity: medium, short: s2, full: f2, help: "
+      "h2}\n");
 }
 
 std::vector<FileReport> reports() {
   FileReport a;
   a.path = "models/my model.pt";
-  a.findings.push_back({Severity::critical, "pickle.dangerous-global", "imports os.system",
-                        "archive/data.pkl", 42});
+  a.findings.push_back(
+      {Severity::critical, "pickle.dangerous-global", "imports os.system", "archive/data.pkl", 42});
   a.findings.push_back({Severity::low, "zip.encrypted", "low one", "", std::nullopt});
   FileReport b;
   b.path = "/abs/x.bin";

@@ -12,8 +12,8 @@ std::vector<FileReport> sample() {
   bad.path = "models/evil.pt";
   bad.format = "pytorch-zip";
   bad.size = 10;
-  bad.findings.push_back({Severity::critical, "pickle.dangerous-global", "os.system called",
-                          "archive/data.pkl", 42});
+  bad.findings.push_back(
+      {Severity::critical, "pickle.dangerous-global", "os.system called", "archive/data.pkl", 42});
   bad.findings.push_back({Severity::low, "zip.note", "minor", "", std::nullopt});
   bad.imports.push_back({"os", "system", "dangerous", "archive/data.pkl", 40});
   FileReport ok;

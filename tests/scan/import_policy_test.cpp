@@ -170,7 +170,8 @@ TEST(ImportPolicy, YamlConfig) {
   {
     std::ofstream out(path);
     out << "pickle:\n  allow:\n    - mylib.models Net\n  deny:\n"
-           "    - mylib.tools run\n    - {pattern: 'mylib.net *', reason: 'talks to the network'}\n";
+           "    - mylib.tools run\n    - {pattern: 'mylib.net *', reason: 'talks to the "
+           "network'}\n";
   }
   ImportPolicy p = ImportPolicy::builtin();
   ASSERT_TRUE(p.load_config(path.string()));

@@ -38,8 +38,8 @@ bool has_rule(const FileReport& r, std::string_view rule) {
 }
 
 TEST(NumpyScanner, NumericArrayIsClean) {
-  const auto r = scan(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }",
-                          std::string(32, '\0')));
+  const auto r = scan(
+      npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", std::string(32, '\0')));
   EXPECT_EQ(r.format, "numpy");
   EXPECT_TRUE(r.findings.empty());
 }
@@ -51,9 +51,10 @@ TEST(NumpyScanner, SizeMismatchesAreReported) {
 }
 
 TEST(NumpyScanner, StructuredAndUnicodeItemSizes) {
-  const auto r = scan(npy("{'descr': [('a', '<U3'), ('b', '<f4', (2,))], 'fortran_order': False, "
-                          "'shape': (1,), }",
-                          std::string(12 + 8, '\0')));
+  const auto r =
+      scan(npy("{'descr': [('a', '<U3'), ('b', '<f4', (2,))], 'fortran_order': False, "
+               "'shape': (1,), }",
+               std::string(12 + 8, '\0')));
   EXPECT_TRUE(r.findings.empty());
 }
 

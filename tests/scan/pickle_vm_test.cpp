@@ -29,30 +29,111 @@ std::string le(std::uint64_t v, int n) {
 struct P {
   std::string b;
 
-  P& raw(std::string_view s) { b += s; return *this; }
-  P& op(char c) { b += c; return *this; }
-  P& proto(int p) { b += '\x80'; b += static_cast<char>(p); return *this; }
-  P& frame(std::uint64_t n) { b += '\x95'; b += le(n, 8); return *this; }
-  P& sbu(std::string_view s) { b += '\x8c'; b += static_cast<char>(s.size()); b += s; return *this; }
-  P& bu(std::string_view s) { b += 'X'; b += le(s.size(), 4); b += s; return *this; }
-  P& sbb(std::string_view s) { b += 'C'; b += static_cast<char>(s.size()); b += s; return *this; }
-  P& sbs(std::string_view s) { b += 'U'; b += static_cast<char>(s.size()); b += s; return *this; }
-  P& str0(std::string_view quoted) { b += 'S'; b += quoted; b += '\n'; return *this; }
-  P& uni0(std::string_view s) { b += 'V'; b += s; b += '\n'; return *this; }
+  P& raw(std::string_view s) {
+    b += s;
+    return *this;
+  }
+  P& op(char c) {
+    b += c;
+    return *this;
+  }
+  P& proto(int p) {
+    b += '\x80';
+    b += static_cast<char>(p);
+    return *this;
+  }
+  P& frame(std::uint64_t n) {
+    b += '\x95';
+    b += le(n, 8);
+    return *this;
+  }
+  P& sbu(std::string_view s) {
+    b += '\x8c';
+    b += static_cast<char>(s.size());
+    b += s;
+    return *this;
+  }
+  P& bu(std::string_view s) {
+    b += 'X';
+    b += le(s.size(), 4);
+    b += s;
+    return *this;
+  }
+  P& sbb(std::string_view s) {
+    b += 'C';
+    b += static_cast<char>(s.size());
+    b += s;
+    return *this;
+  }
+  P& sbs(std::string_view s) {
+    b += 'U';
+    b += static_cast<char>(s.size());
+    b += s;
+    return *this;
+  }
+  P& str0(std::string_view quoted) {
+    b += 'S';
+    b += quoted;
+    b += '\n';
+    return *this;
+  }
+  P& uni0(std::string_view s) {
+    b += 'V';
+    b += s;
+    b += '\n';
+    return *this;
+  }
   P& global(std::string_view m, std::string_view n) {
-    b += 'c'; b += m; b += '\n'; b += n; b += '\n'; return *this;
+    b += 'c';
+    b += m;
+    b += '\n';
+    b += n;
+    b += '\n';
+    return *this;
   }
   P& inst(std::string_view m, std::string_view n) {
-    b += 'i'; b += m; b += '\n'; b += n; b += '\n'; return *this;
+    b += 'i';
+    b += m;
+    b += '\n';
+    b += n;
+    b += '\n';
+    return *this;
   }
   P& stack_global() { return op('\x93'); }
   P& memoize() { return op('\x94'); }
-  P& binput(int i) { b += 'q'; b += static_cast<char>(i); return *this; }
-  P& binget(int i) { b += 'h'; b += static_cast<char>(i); return *this; }
-  P& put(std::string_view i) { b += 'p'; b += i; b += '\n'; return *this; }
-  P& get(std::string_view i) { b += 'g'; b += i; b += '\n'; return *this; }
-  P& int0(std::string_view i) { b += 'I'; b += i; b += '\n'; return *this; }
-  P& binint1(int i) { b += 'K'; b += static_cast<char>(i); return *this; }
+  P& binput(int i) {
+    b += 'q';
+    b += static_cast<char>(i);
+    return *this;
+  }
+  P& binget(int i) {
+    b += 'h';
+    b += static_cast<char>(i);
+    return *this;
+  }
+  P& put(std::string_view i) {
+    b += 'p';
+    b += i;
+    b += '\n';
+    return *this;
+  }
+  P& get(std::string_view i) {
+    b += 'g';
+    b += i;
+    b += '\n';
+    return *this;
+  }
+  P& int0(std::string_view i) {
+    b += 'I';
+    b += i;
+    b += '\n';
+    return *this;
+  }
+  P& binint1(int i) {
+    b += 'K';
+    b += static_cast<char>(i);
+    return *this;
+  }
   P& mark() { return op('('); }
   P& tuple() { return op('t'); }
   P& tuple1() { return op('\x85'); }
@@ -73,7 +154,9 @@ const ImportPolicy& policy() {
   return p;
 }
 
-PickleRun vm(const P& p, Options options = {}) { return run(p.view(), 0, policy(), options); }
+PickleRun vm(const P& p, Options options = {}) {
+  return run(p.view(), 0, policy(), options);
+}
 
 const Import* find_import(const PickleRun& r, std::string_view module, std::string_view name) {
   for (const auto& i : r.imports) {
@@ -96,9 +179,8 @@ FileReport scan(const std::string& bytes) {
 }
 
 bool has_rule(const FileReport& r, std::string_view rule, Severity at_least = Severity::info) {
-  return std::any_of(r.findings.begin(), r.findings.end(), [&](const Finding& f) {
-    return f.rule == rule && f.severity >= at_least;
-  });
+  return std::any_of(r.findings.begin(), r.findings.end(),
+                     [&](const Finding& f) { return f.rule == rule && f.severity >= at_least; });
 }
 
 Severity worst(const FileReport& r) {
@@ -109,8 +191,14 @@ Severity worst(const FileReport& r) {
 
 // os.system('echo pwned') written the way pickle.dumps(protocol=4) writes a __reduce__.
 P os_system_p4() {
-  return std::move(P{}.proto(4).sbu("os").sbu("system").stack_global().sbu("echo pwned")
-                       .tuple1().reduce().stop());
+  return std::move(P{}.proto(4)
+                       .sbu("os")
+                       .sbu("system")
+                       .stack_global()
+                       .sbu("echo pwned")
+                       .tuple1()
+                       .reduce()
+                       .stop());
 }
 
 // --- imports and calls -----------------------------------------------------------------------
@@ -133,9 +221,27 @@ TEST(PickleVm, ReportsImportAndCallWithArgs) {
 TEST(PickleVm, MemoAssembledStackGlobalNames) {
   // Names stored in the memo inside a decoy list, fetched back with BINGET.
   P p;
-  p.proto(4).empty_list().memoize().mark().sbu("collections").memoize().sbu("os").memoize()
-      .sbu("OrderedDict").memoize().sbu("system").memoize().op('e').pop()
-      .binget(2).binget(4).stack_global().sbu("id").tuple1().reduce().stop();
+  p.proto(4)
+      .empty_list()
+      .memoize()
+      .mark()
+      .sbu("collections")
+      .memoize()
+      .sbu("os")
+      .memoize()
+      .sbu("OrderedDict")
+      .memoize()
+      .sbu("system")
+      .memoize()
+      .op('e')
+      .pop()
+      .binget(2)
+      .binget(4)
+      .stack_global()
+      .sbu("id")
+      .tuple1()
+      .reduce()
+      .stop();
   const auto r = vm(p);
   ASSERT_TRUE(r.reached_stop);
   EXPECT_TRUE(dangerous(find_import(r, "os", "system")));
@@ -146,8 +252,20 @@ TEST(PickleVm, PutAndMemoizeMixLikeCPython) {
   // MEMOIZE stores at the number of filled slots: after PUT 3 it lands at 1, then 2 (a
   // "highest index + 1" reading would use 4 and 5, and BINGET 1 would fail).
   P p;
-  p.proto(4).sbu("x").binput(3).pop().sbu("os").memoize().pop().sbu("system").memoize().pop()
-      .binget(1).binget(2).stack_global().stop();
+  p.proto(4)
+      .sbu("x")
+      .binput(3)
+      .pop()
+      .sbu("os")
+      .memoize()
+      .pop()
+      .sbu("system")
+      .memoize()
+      .pop()
+      .binget(1)
+      .binget(2)
+      .stack_global()
+      .stop();
   const auto r = vm(p);
   ASSERT_TRUE(r.reached_stop) << (r.error ? r.error->describe() : "");
   EXPECT_TRUE(dangerous(find_import(r, "os", "system")));
@@ -155,8 +273,16 @@ TEST(PickleVm, PutAndMemoizeMixLikeCPython) {
 
 TEST(PickleVm, TextPutGetParseLikeInt) {
   P p;
-  p.sbu("os").put(" +0_07 ").pop().sbu("system").put("8").pop().get("7").get("0008")
-      .stack_global().stop();
+  p.sbu("os")
+      .put(" +0_07 ")
+      .pop()
+      .sbu("system")
+      .put("8")
+      .pop()
+      .get("7")
+      .get("0008")
+      .stack_global()
+      .stop();
   const auto r = vm(p);
   ASSERT_TRUE(r.reached_stop) << (r.error ? r.error->describe() : "");
   EXPECT_TRUE(dangerous(find_import(r, "os", "system")));
@@ -165,9 +291,22 @@ TEST(PickleVm, TextPutGetParseLikeInt) {
 TEST(PickleVm, CallProducedNameFromEmulatedBuilderIsResolved) {
   // STACK_GLOBAL(_codecs.decode(_codecs.encode('os', 'latin1'), 'latin1'), 'system')
   P p;
-  p.proto(2).global("_codecs", "decode").global("_codecs", "encode").sbu("os").sbu("latin1")
-      .tuple2().reduce().sbu("latin1").tuple2().reduce().sbu("system").stack_global()
-      .sbu("id").tuple1().reduce().stop();
+  p.proto(2)
+      .global("_codecs", "decode")
+      .global("_codecs", "encode")
+      .sbu("os")
+      .sbu("latin1")
+      .tuple2()
+      .reduce()
+      .sbu("latin1")
+      .tuple2()
+      .reduce()
+      .sbu("system")
+      .stack_global()
+      .sbu("id")
+      .tuple1()
+      .reduce()
+      .stop();
   const auto r = vm(p);
   ASSERT_TRUE(r.reached_stop) << (r.error ? r.error->describe() : "");
   const Import* i = find_import(r, "os", "system");
@@ -178,8 +317,21 @@ TEST(PickleVm, CallProducedNameFromEmulatedBuilderIsResolved) {
 
 TEST(PickleVm, Rot13AndStrBuildersAreEmulated) {
   P p;
-  p.proto(4).sbu("codecs").sbu("encode").stack_global().sbu("bf").sbu("rot13").tuple2().reduce()
-      .sbu("builtins").sbu("str").stack_global().sbu("system").tuple1().reduce().stack_global()
+  p.proto(4)
+      .sbu("codecs")
+      .sbu("encode")
+      .stack_global()
+      .sbu("bf")
+      .sbu("rot13")
+      .tuple2()
+      .reduce()
+      .sbu("builtins")
+      .sbu("str")
+      .stack_global()
+      .sbu("system")
+      .tuple1()
+      .reduce()
+      .stack_global()
       .stop();
   const auto r = vm(p);
   ASSERT_TRUE(r.reached_stop) << (r.error ? r.error->describe() : "");
@@ -189,12 +341,22 @@ TEST(PickleVm, Rot13AndStrBuildersAreEmulated) {
 TEST(PickleVm, CallProducedNameWeCannotEmulateIsUnresolved) {
   // The module name comes from a call to an unknown function: unknowable statically.
   P q;
-  q.proto(4).sbu("mylib").sbu("make_name").stack_global().op(')').reduce().sbu("system")
-      .stack_global().sbu("id").tuple1().reduce().stop();
+  q.proto(4)
+      .sbu("mylib")
+      .sbu("make_name")
+      .stack_global()
+      .op(')')
+      .reduce()
+      .sbu("system")
+      .stack_global()
+      .sbu("id")
+      .tuple1()
+      .reduce()
+      .stop();
   const auto r = vm(q);
   ASSERT_TRUE(r.reached_stop);
-  const auto unresolved = std::find_if(r.imports.begin(), r.imports.end(),
-                                       [](const Import& i) { return !i.resolved; });
+  const auto unresolved =
+      std::find_if(r.imports.begin(), r.imports.end(), [](const Import& i) { return !i.resolved; });
   ASSERT_NE(unresolved, r.imports.end());
   EXPECT_EQ(unresolved->verdict.severity, Severity::critical);
   EXPECT_EQ(unresolved->name, "system");
@@ -203,8 +365,18 @@ TEST(PickleVm, CallProducedNameWeCannotEmulateIsUnresolved) {
 TEST(PickleVm, Python2NamesMapBelowProtocol3) {
   // __builtin__.eval (protocol 0) is builtins.eval; commands.getoutput is subprocess.getoutput.
   P p;
-  p.global("__builtin__", "eval").mark().str0("'1+1'").tuple().reduce().pop()
-      .global("commands", "getoutput").mark().str0("'id'").tuple().reduce().stop();
+  p.global("__builtin__", "eval")
+      .mark()
+      .str0("'1+1'")
+      .tuple()
+      .reduce()
+      .pop()
+      .global("commands", "getoutput")
+      .mark()
+      .str0("'id'")
+      .tuple()
+      .reduce()
+      .stop();
   const auto r = vm(p);
   ASSERT_TRUE(r.reached_stop);
   EXPECT_TRUE(dangerous(find_import(r, "builtins", "eval")));
@@ -244,8 +416,14 @@ TEST(PickleVm, DottedNameResolvesThroughAttributes) {
 TEST(PickleVm, StringOpcodeNamesWithEscapes) {
   // S'\x6fs' S'sys\164em' STACK_GLOBAL, no PROTO: protocol-0 escapes decode to os.system.
   P p;
-  p.str0(R"('\x6fs')").str0(R"("sys\164em")").stack_global().mark().str0("'id'").tuple()
-      .reduce().stop();
+  p.str0(R"('\x6fs')")
+      .str0(R"("sys\164em")")
+      .stack_global()
+      .mark()
+      .str0("'id'")
+      .tuple()
+      .reduce()
+      .stop();
   const auto r = vm(p);
   ASSERT_TRUE(r.reached_stop) << (r.error ? r.error->describe() : "");
   EXPECT_TRUE(dangerous(find_import(r, "os", "system")));
@@ -329,12 +507,39 @@ TEST(PickleVm, BuildOnModulePlantsStateThatLaterLookupsSee) {
   // torch._utils.__dict__['_rebuild_tensor'] = 'builtins' / 'eval', then
   // STACK_GLOBAL(torch._utils._rebuild_tensor, torch._utils._rebuild_tensor) = builtins.eval.
   P p;
-  p.proto(4).sbu("torch._utils").memoize().sbu("_rebuild_tensor").memoize()
-      .sbu("torch").sbu("_utils").stack_global().memoize()
-      .empty_dict().binget(1).sbu("builtins").setitem().build().pop()
-      .binget(0).binget(1).stack_global()
-      .binget(2).empty_dict().binget(1).sbu("eval").setitem().build().pop()
-      .binget(0).binget(1).stack_global().stack_global().sbu("1").tuple1().reduce().stop();
+  p.proto(4)
+      .sbu("torch._utils")
+      .memoize()
+      .sbu("_rebuild_tensor")
+      .memoize()
+      .sbu("torch")
+      .sbu("_utils")
+      .stack_global()
+      .memoize()
+      .empty_dict()
+      .binget(1)
+      .sbu("builtins")
+      .setitem()
+      .build()
+      .pop()
+      .binget(0)
+      .binget(1)
+      .stack_global()
+      .binget(2)
+      .empty_dict()
+      .binget(1)
+      .sbu("eval")
+      .setitem()
+      .build()
+      .pop()
+      .binget(0)
+      .binget(1)
+      .stack_global()
+      .stack_global()
+      .sbu("1")
+      .tuple1()
+      .reduce()
+      .stop();
   const auto r = vm(p);
   ASSERT_TRUE(r.reached_stop) << (r.error ? r.error->describe() : "");
   EXPECT_TRUE(has_anomaly(r, "pickle.global-mutation"));
@@ -343,8 +548,18 @@ TEST(PickleVm, BuildOnModulePlantsStateThatLaterLookupsSee) {
 
 TEST(PickleVm, SlotStateDunderIsHigh) {
   P p;
-  p.proto(4).global("collections", "OrderedDict").op(')').reduce().op('N').empty_dict()
-      .sbu("__class__").global("builtins", "object").setitem().tuple2().build().stop();
+  p.proto(4)
+      .global("collections", "OrderedDict")
+      .op(')')
+      .reduce()
+      .op('N')
+      .empty_dict()
+      .sbu("__class__")
+      .global("builtins", "object")
+      .setitem()
+      .tuple2()
+      .build()
+      .stop();
   const auto r = vm(p);
   ASSERT_TRUE(r.reached_stop);
   const auto a = std::find_if(r.anomalies.begin(), r.anomalies.end(),
@@ -358,9 +573,18 @@ TEST(PickleVm, SlotStateDunderIsHigh) {
 TEST(PickleVm, GetattrOnAllowlistedEnumClassIsSafe) {
   // How Python >= 3.11 pickles transformers' IntervalStrategy.STEPS.
   P p;
-  p.proto(4).sbu("builtins").sbu("getattr").stack_global().memoize()
-      .sbu("transformers.trainer_utils").sbu("IntervalStrategy").stack_global()
-      .sbu("STEPS").tuple2().reduce().stop();
+  p.proto(4)
+      .sbu("builtins")
+      .sbu("getattr")
+      .stack_global()
+      .memoize()
+      .sbu("transformers.trainer_utils")
+      .sbu("IntervalStrategy")
+      .stack_global()
+      .sbu("STEPS")
+      .tuple2()
+      .reduce()
+      .stop();
   const auto r = vm(p);
   ASSERT_TRUE(r.reached_stop);
   const Import* g = find_import(r, "builtins", "getattr");
@@ -371,8 +595,17 @@ TEST(PickleVm, GetattrOnAllowlistedEnumClassIsSafe) {
 
 TEST(PickleVm, GetattrOnModuleOrPrivateNameIsCritical) {
   P on_module;
-  on_module.proto(4).sbu("builtins").sbu("getattr").stack_global()
-      .sbu("torch").sbu("serialization").stack_global().sbu("load").tuple2().reduce().stop();
+  on_module.proto(4)
+      .sbu("builtins")
+      .sbu("getattr")
+      .stack_global()
+      .sbu("torch")
+      .sbu("serialization")
+      .stack_global()
+      .sbu("load")
+      .tuple2()
+      .reduce()
+      .stop();
   const auto r = vm(on_module);
   const Import* g = find_import(r, "builtins", "getattr");
   ASSERT_NE(g, nullptr);
@@ -380,17 +613,36 @@ TEST(PickleVm, GetattrOnModuleOrPrivateNameIsCritical) {
   EXPECT_EQ(g->verdict.severity, Severity::critical);
 
   P dunder;
-  dunder.proto(4).sbu("builtins").sbu("getattr").stack_global()
-      .sbu("collections").sbu("OrderedDict").stack_global().sbu("__init__").tuple2().reduce()
+  dunder.proto(4)
+      .sbu("builtins")
+      .sbu("getattr")
+      .stack_global()
+      .sbu("collections")
+      .sbu("OrderedDict")
+      .stack_global()
+      .sbu("__init__")
+      .tuple2()
+      .reduce()
       .stop();
   EXPECT_TRUE(dangerous(find_import(vm(dunder), "builtins", "getattr")));
 }
 
 TEST(PickleVm, GetattrResultCalledOrGetattrEscapingIsCritical) {
   P called;
-  called.proto(4).sbu("builtins").sbu("getattr").stack_global()
-      .sbu("collections").sbu("OrderedDict").stack_global().sbu("fromkeys").tuple2().reduce()
-      .op(']').tuple1().reduce().stop();
+  called.proto(4)
+      .sbu("builtins")
+      .sbu("getattr")
+      .stack_global()
+      .sbu("collections")
+      .sbu("OrderedDict")
+      .stack_global()
+      .sbu("fromkeys")
+      .tuple2()
+      .reduce()
+      .op(']')
+      .tuple1()
+      .reduce()
+      .stop();
   EXPECT_TRUE(dangerous(find_import(vm(called), "builtins", "getattr")));
   P escaped;
   escaped.proto(4).empty_list().sbu("builtins").sbu("getattr").stack_global().op('a').stop();
@@ -462,8 +714,12 @@ TEST(PickleScanner, PlainDataInEveryProtocolIsClean) {
 TEST(PickleScanner, NestedBase64PickleIsScannedAsMember) {
   // base64 of  PROTO 4, builtins.print('x') REDUCE STOP, stored as a str value.
   P p;
-  p.proto(4).empty_dict().sbu("payload")
-      .sbu("gASVGAAAAAAAAACMCGJ1aWx0aW5zjAVwcmludJOMAXiFUi4=").setitem().stop();
+  p.proto(4)
+      .empty_dict()
+      .sbu("payload")
+      .sbu("gASVGAAAAAAAAACMCGJ1aWx0aW5zjAVwcmludJOMAXiFUi4=")
+      .setitem()
+      .stop();
   const auto run_result = vm(p);
   ASSERT_EQ(run_result.nested.size(), 1U);
   EXPECT_EQ(run_result.nested[0].encoding, "base64");
@@ -477,12 +733,21 @@ TEST(PickleScanner, NestedBase64PickleIsScannedAsMember) {
 
 TEST(PickleScanner, BinaryJwtAndChecksumsAreNotNestedPickles) {
   P p;
-  p.proto(4).empty_dict().mark()
-      .sbu("jwt").sbu("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0In0.abc")
-      .sbu("json").sbu("eyJoaWRkZW5fc2l6ZSI6IDc2OCwgIm51bV9sYXllcnMiOiAxMn0=")
-      .sbu("hex").sbu("deadbeefdeadbeefdeadbeefdeadbeef")
-      .sbu("blob").sbb("\x1f\x8b\x08\x00"s + "fake gzip data")
-      .sbu("code").sbu("model.eval() then compile the report").op('u').stop();
+  p.proto(4)
+      .empty_dict()
+      .mark()
+      .sbu("jwt")
+      .sbu("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0In0.abc")
+      .sbu("json")
+      .sbu("eyJoaWRkZW5fc2l6ZSI6IDc2OCwgIm51bV9sYXllcnMiOiAxMn0=")
+      .sbu("hex")
+      .sbu("deadbeefdeadbeefdeadbeefdeadbeef")
+      .sbu("blob")
+      .sbb("\x1f\x8b\x08\x00"s + "fake gzip data")
+      .sbu("code")
+      .sbu("model.eval() then compile the report")
+      .op('u')
+      .stop();
   const auto r = vm(p);
   ASSERT_TRUE(r.reached_stop);
   EXPECT_TRUE(r.nested.empty());
@@ -520,49 +785,91 @@ TEST(PickleScanner, ExtensionCodesAreUnresolvableImports) {
 // '<f8')])}) by joblib 1.2.0 / NumPy 1.24 (Debian python3-joblib).
 const std::string& joblib_dump() {
   static const std::string kBytes(
-    "\x80\x04\x95\xd5\x00\x00\x00\x00\x00\x00\x00\x7d\x94\x28\x8c\x04\x69\x6e\x74\x73\x94\x8c\x13\x6a"
-    "\x6f\x62\x6c\x69\x62\x2e\x6e\x75\x6d\x70\x79\x5f\x70\x69\x63\x6b\x6c\x65\x94\x8c\x11\x4e\x75\x6d"
-    "\x70\x79\x41\x72\x72\x61\x79\x57\x72\x61\x70\x70\x65\x72\x94\x93\x94\x29\x81\x94\x7d\x94\x28\x8c"
-    "\x08\x73\x75\x62\x63\x6c\x61\x73\x73\x94\x8c\x05\x6e\x75\x6d\x70\x79\x94\x8c\x07\x6e\x64\x61\x72"
-    "\x72\x61\x79\x94\x93\x94\x8c\x05\x73\x68\x61\x70\x65\x94\x4b\x05\x85\x94\x8c\x05\x6f\x72\x64\x65"
-    "\x72\x94\x8c\x01\x43\x94\x8c\x05\x64\x74\x79\x70\x65\x94\x68\x08\x68\x0f\x93\x94\x8c\x02\x69\x38"
-    "\x94\x89\x88\x87\x94\x52\x94\x28\x4b\x03\x8c\x01\x3c\x94\x4e\x4e\x4e\x4a\xff\xff\xff\xff\x4a\xff"
-    "\xff\xff\xff\x4b\x00\x74\x94\x62\x8c\x0a\x61\x6c\x6c\x6f\x77\x5f\x6d\x6d\x61\x70\x94\x88\x8c\x1b"
-    "\x6e\x75\x6d\x70\x79\x5f\x61\x72\x72\x61\x79\x5f\x61\x6c\x69\x67\x6e\x6d\x65\x6e\x74\x5f\x62\x79"
-    "\x74\x65\x73\x94\x4b\x10\x75\x62\x0f\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
-    "\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00"
-    "\x03\x00\x00\x00\x00\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00\x95\x50\x00\x00\x00\x00\x00\x00"
-    "\x00\x8c\x06\x66\x6c\x6f\x61\x74\x73\x94\x68\x04\x29\x81\x94\x7d\x94\x28\x68\x07\x68\x0a\x68\x0b"
-    "\x4b\x02\x4b\x03\x86\x94\x68\x0d\x68\x0e\x68\x0f\x68\x10\x8c\x02\x66\x34\x94\x89\x88\x87\x94\x52"
-    "\x94\x28\x4b\x03\x68\x14\x4e\x4e\x4e\x4a\xff\xff\xff\xff\x4a\xff\xff\xff\xff\x4b\x00\x74\x94\x62"
-    "\x68\x16\x88\x68\x17\x4b\x10\x75\x62\x0e\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
-    "\x00\x00\x80\x3f\x00\x00\x80\x3f\x00\x00\x80\x3f\x00\x00\x80\x3f\x00\x00\x80\x3f\x00\x00\x80\x3f"
-    "\x95\x4e\x00\x00\x00\x00\x00\x00\x00\x8c\x04\x6f\x62\x6a\x73\x94\x68\x04\x29\x81\x94\x7d\x94\x28"
-    "\x68\x07\x68\x0a\x68\x0b\x4b\x03\x85\x94\x68\x0d\x68\x0e\x68\x0f\x68\x10\x8c\x02\x4f\x38\x94\x89"
-    "\x88\x87\x94\x52\x94\x28\x4b\x03\x8c\x01\x7c\x94\x4e\x4e\x4e\x4a\xff\xff\xff\xff\x4a\xff\xff\xff"
-    "\xff\x4b\x3f\x74\x94\x62\x68\x16\x89\x68\x17\x4b\x10\x75\x62\x80\x02\x63\x6e\x75\x6d\x70\x79\x2e"
-    "\x63\x6f\x72\x65\x2e\x6d\x75\x6c\x74\x69\x61\x72\x72\x61\x79\x0a\x5f\x72\x65\x63\x6f\x6e\x73\x74"
-    "\x72\x75\x63\x74\x0a\x71\x00\x63\x6e\x75\x6d\x70\x79\x0a\x6e\x64\x61\x72\x72\x61\x79\x0a\x71\x01"
-    "\x4b\x00\x85\x71\x02\x63\x5f\x63\x6f\x64\x65\x63\x73\x0a\x65\x6e\x63\x6f\x64\x65\x0a\x71\x03\x58"
-    "\x01\x00\x00\x00\x62\x71\x04\x58\x06\x00\x00\x00\x6c\x61\x74\x69\x6e\x31\x71\x05\x86\x71\x06\x52"
-    "\x71\x07\x87\x71\x08\x52\x71\x09\x28\x4b\x01\x4b\x03\x85\x71\x0a\x63\x6e\x75\x6d\x70\x79\x0a\x64"
-    "\x74\x79\x70\x65\x0a\x71\x0b\x58\x02\x00\x00\x00\x4f\x38\x71\x0c\x89\x88\x87\x71\x0d\x52\x71\x0e"
-    "\x28\x4b\x03\x58\x01\x00\x00\x00\x7c\x71\x0f\x4e\x4e\x4e\x4a\xff\xff\xff\xff\x4a\xff\xff\xff\xff"
-    "\x4b\x3f\x74\x71\x10\x62\x89\x5d\x71\x11\x28\x4b\x01\x58\x01\x00\x00\x00\x61\x71\x12\x4e\x65\x74"
-    "\x71\x13\x62\x2e\x95\x46\x00\x00\x00\x00\x00\x00\x00\x8c\x04\x74\x65\x78\x74\x94\x68\x04\x29\x81"
-    "\x94\x7d\x94\x28\x68\x07\x68\x0a\x68\x0b\x4b\x02\x85\x94\x68\x0d\x68\x0e\x68\x0f\x68\x10\x8c\x02"
-    "\x55\x33\x94\x89\x88\x87\x94\x52\x94\x28\x4b\x03\x68\x14\x4e\x4e\x4e\x4b\x0c\x4b\x04\x4b\x08\x74"
-    "\x94\x62\x68\x16\x88\x68\x17\x4b\x10\x75\x62\x04\xff\xff\xff\xff\x61\x00\x00\x00\x62\x00\x00\x00"
-    "\x00\x00\x00\x00\x63\x00\x00\x00\x64\x00\x00\x00\x65\x00\x00\x00\x95\xa6\x00\x00\x00\x00\x00\x00"
-    "\x00\x8c\x03\x72\x65\x63\x94\x68\x04\x29\x81\x94\x7d\x94\x28\x68\x07\x68\x0a\x68\x0b\x4b\x02\x85"
-    "\x94\x68\x0d\x68\x0e\x68\x0f\x68\x10\x8c\x03\x56\x31\x32\x94\x89\x88\x87\x94\x52\x94\x28\x4b\x03"
-    "\x68\x27\x4e\x8c\x01\x61\x94\x8c\x01\x62\x94\x86\x94\x7d\x94\x28\x68\x38\x68\x10\x8c\x02\x69\x34"
-    "\x94\x89\x88\x87\x94\x52\x94\x28\x4b\x03\x68\x14\x4e\x4e\x4e\x4a\xff\xff\xff\xff\x4a\xff\xff\xff"
-    "\xff\x4b\x00\x74\x94\x62\x4b\x00\x86\x94\x68\x39\x68\x10\x8c\x02\x66\x38\x94\x89\x88\x87\x94\x52"
-    "\x94\x28\x4b\x03\x68\x14\x4e\x4e\x4e\x4a\xff\xff\xff\xff\x4a\xff\xff\xff\xff\x4b\x00\x74\x94\x62"
-    "\x4b\x04\x86\x94\x75\x4b\x0c\x4b\x01\x4b\x10\x74\x94\x62\x68\x16\x88\x68\x17\x4b\x10\x75\x62\x08"
-    "\xff\xff\xff\xff\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
-    "\x00\x00\x00\x00\x00\x00\x00\x00\x75\x2e",
+      "\x80\x04\x95\xd5\x00\x00\x00\x00\x00\x00\x00\x7d\x94\x28\x8c\x04\x69\x6e\x74\x73\x94\x8c\x13"
+      "\x6a"
+      "\x6f\x62\x6c\x69\x62\x2e\x6e\x75\x6d\x70\x79\x5f\x70\x69\x63\x6b\x6c\x65\x94\x8c\x11\x4e\x75"
+      "\x6d"
+      "\x70\x79\x41\x72\x72\x61\x79\x57\x72\x61\x70\x70\x65\x72\x94\x93\x94\x29\x81\x94\x7d\x94\x28"
+      "\x8c"
+      "\x08\x73\x75\x62\x63\x6c\x61\x73\x73\x94\x8c\x05\x6e\x75\x6d\x70\x79\x94\x8c\x07\x6e\x64\x61"
+      "\x72"
+      "\x72\x61\x79\x94\x93\x94\x8c\x05\x73\x68\x61\x70\x65\x94\x4b\x05\x85\x94\x8c\x05\x6f\x72\x64"
+      "\x65"
+      "\x72\x94\x8c\x01\x43\x94\x8c\x05\x64\x74\x79\x70\x65\x94\x68\x08\x68\x0f\x93\x94\x8c\x02\x69"
+      "\x38"
+      "\x94\x89\x88\x87\x94\x52\x94\x28\x4b\x03\x8c\x01\x3c\x94\x4e\x4e\x4e\x4a\xff\xff\xff\xff\x4a"
+      "\xff"
+      "\xff\xff\xff\x4b\x00\x74\x94\x62\x8c\x0a\x61\x6c\x6c\x6f\x77\x5f\x6d\x6d\x61\x70\x94\x88\x8c"
+      "\x1b"
+      "\x6e\x75\x6d\x70\x79\x5f\x61\x72\x72\x61\x79\x5f\x61\x6c\x69\x67\x6e\x6d\x65\x6e\x74\x5f\x62"
+      "\x79"
+      "\x74\x65\x73\x94\x4b\x10\x75\x62\x0f\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+      "\xff"
+      "\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00"
+      "\x00"
+      "\x03\x00\x00\x00\x00\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00\x95\x50\x00\x00\x00\x00\x00"
+      "\x00"
+      "\x00\x8c\x06\x66\x6c\x6f\x61\x74\x73\x94\x68\x04\x29\x81\x94\x7d\x94\x28\x68\x07\x68\x0a\x68"
+      "\x0b"
+      "\x4b\x02\x4b\x03\x86\x94\x68\x0d\x68\x0e\x68\x0f\x68\x10\x8c\x02\x66\x34\x94\x89\x88\x87\x94"
+      "\x52"
+      "\x94\x28\x4b\x03\x68\x14\x4e\x4e\x4e\x4a\xff\xff\xff\xff\x4a\xff\xff\xff\xff\x4b\x00\x74\x94"
+      "\x62"
+      "\x68\x16\x88\x68\x17\x4b\x10\x75\x62\x0e\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+      "\xff"
+      "\x00\x00\x80\x3f\x00\x00\x80\x3f\x00\x00\x80\x3f\x00\x00\x80\x3f\x00\x00\x80\x3f\x00\x00\x80"
+      "\x3f"
+      "\x95\x4e\x00\x00\x00\x00\x00\x00\x00\x8c\x04\x6f\x62\x6a\x73\x94\x68\x04\x29\x81\x94\x7d\x94"
+      "\x28"
+      "\x68\x07\x68\x0a\x68\x0b\x4b\x03\x85\x94\x68\x0d\x68\x0e\x68\x0f\x68\x10\x8c\x02\x4f\x38\x94"
+      "\x89"
+      "\x88\x87\x94\x52\x94\x28\x4b\x03\x8c\x01\x7c\x94\x4e\x4e\x4e\x4a\xff\xff\xff\xff\x4a\xff\xff"
+      "\xff"
+      "\xff\x4b\x3f\x74\x94\x62\x68\x16\x89\x68\x17\x4b\x10\x75\x62\x80\x02\x63\x6e\x75\x6d\x70\x79"
+      "\x2e"
+      "\x63\x6f\x72\x65\x2e\x6d\x75\x6c\x74\x69\x61\x72\x72\x61\x79\x0a\x5f\x72\x65\x63\x6f\x6e\x73"
+      "\x74"
+      "\x72\x75\x63\x74\x0a\x71\x00\x63\x6e\x75\x6d\x70\x79\x0a\x6e\x64\x61\x72\x72\x61\x79\x0a\x71"
+      "\x01"
+      "\x4b\x00\x85\x71\x02\x63\x5f\x63\x6f\x64\x65\x63\x73\x0a\x65\x6e\x63\x6f\x64\x65\x0a\x71\x03"
+      "\x58"
+      "\x01\x00\x00\x00\x62\x71\x04\x58\x06\x00\x00\x00\x6c\x61\x74\x69\x6e\x31\x71\x05\x86\x71\x06"
+      "\x52"
+      "\x71\x07\x87\x71\x08\x52\x71\x09\x28\x4b\x01\x4b\x03\x85\x71\x0a\x63\x6e\x75\x6d\x70\x79\x0a"
+      "\x64"
+      "\x74\x79\x70\x65\x0a\x71\x0b\x58\x02\x00\x00\x00\x4f\x38\x71\x0c\x89\x88\x87\x71\x0d\x52\x71"
+      "\x0e"
+      "\x28\x4b\x03\x58\x01\x00\x00\x00\x7c\x71\x0f\x4e\x4e\x4e\x4a\xff\xff\xff\xff\x4a\xff\xff\xff"
+      "\xff"
+      "\x4b\x3f\x74\x71\x10\x62\x89\x5d\x71\x11\x28\x4b\x01\x58\x01\x00\x00\x00\x61\x71\x12\x4e\x65"
+      "\x74"
+      "\x71\x13\x62\x2e\x95\x46\x00\x00\x00\x00\x00\x00\x00\x8c\x04\x74\x65\x78\x74\x94\x68\x04\x29"
+      "\x81"
+      "\x94\x7d\x94\x28\x68\x07\x68\x0a\x68\x0b\x4b\x02\x85\x94\x68\x0d\x68\x0e\x68\x0f\x68\x10\x8c"
+      "\x02"
+      "\x55\x33\x94\x89\x88\x87\x94\x52\x94\x28\x4b\x03\x68\x14\x4e\x4e\x4e\x4b\x0c\x4b\x04\x4b\x08"
+      "\x74"
+      "\x94\x62\x68\x16\x88\x68\x17\x4b\x10\x75\x62\x04\xff\xff\xff\xff\x61\x00\x00\x00\x62\x00\x00"
+      "\x00"
+      "\x00\x00\x00\x00\x63\x00\x00\x00\x64\x00\x00\x00\x65\x00\x00\x00\x95\xa6\x00\x00\x00\x00\x00"
+      "\x00"
+      "\x00\x8c\x03\x72\x65\x63\x94\x68\x04\x29\x81\x94\x7d\x94\x28\x68\x07\x68\x0a\x68\x0b\x4b\x02"
+      "\x85"
+      "\x94\x68\x0d\x68\x0e\x68\x0f\x68\x10\x8c\x03\x56\x31\x32\x94\x89\x88\x87\x94\x52\x94\x28\x4b"
+      "\x03"
+      "\x68\x27\x4e\x8c\x01\x61\x94\x8c\x01\x62\x94\x86\x94\x7d\x94\x28\x68\x38\x68\x10\x8c\x02\x69"
+      "\x34"
+      "\x94\x89\x88\x87\x94\x52\x94\x28\x4b\x03\x68\x14\x4e\x4e\x4e\x4a\xff\xff\xff\xff\x4a\xff\xff"
+      "\xff"
+      "\xff\x4b\x00\x74\x94\x62\x4b\x00\x86\x94\x68\x39\x68\x10\x8c\x02\x66\x38\x94\x89\x88\x87\x94"
+      "\x52"
+      "\x94\x28\x4b\x03\x68\x14\x4e\x4e\x4e\x4a\xff\xff\xff\xff\x4a\xff\xff\xff\xff\x4b\x00\x74\x94"
+      "\x62"
+      "\x4b\x04\x86\x94\x75\x4b\x0c\x4b\x01\x4b\x10\x74\x94\x62\x68\x16\x88\x68\x17\x4b\x10\x75\x62"
+      "\x08"
+      "\xff\xff\xff\xff\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+      "\x00"
+      "\x00\x00\x00\x00\x00\x00\x00\x00\x75\x2e",
       1018);
   return kBytes;
 }
@@ -587,11 +894,26 @@ TEST(PickleVm, JoblibRawArraysAreSkipped) {
 TEST(PickleVm, JoblibObjectArrayPayloadIsFound) {
   // A wrapper with an object dtype: the whole pickle that follows is scanned too.
   P p;
-  p.proto(4).global("joblib.numpy_pickle", "NumpyArrayWrapper").op(')').op('\x81')
-      .empty_dict().mark()
-      .sbu("shape").binint1(1).tuple1()
-      .sbu("dtype").global("numpy", "dtype").sbu("O8").op('\x89').op('\x88').op('\x87').reduce()
-      .sbu("order").sbu("C").op('u').build();
+  p.proto(4)
+      .global("joblib.numpy_pickle", "NumpyArrayWrapper")
+      .op(')')
+      .op('\x81')
+      .empty_dict()
+      .mark()
+      .sbu("shape")
+      .binint1(1)
+      .tuple1()
+      .sbu("dtype")
+      .global("numpy", "dtype")
+      .sbu("O8")
+      .op('\x89')
+      .op('\x88')
+      .op('\x87')
+      .reduce()
+      .sbu("order")
+      .sbu("C")
+      .op('u')
+      .build();
   p.raw(os_system_p4().b);
   p.stop();
   Options joblib;

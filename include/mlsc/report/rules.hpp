@@ -13,8 +13,8 @@
 namespace mlsc::report {
 
 struct RuleInfo {
-  std::string id;          // "pickle.dangerous-global"
-  std::string name;        // "DangerousPickleGlobal"
+  std::string id;                        // "pickle.dangerous-global"
+  std::string name;                      // "DangerousPickleGlobal"
   Severity severity = Severity::medium;  // default level; a finding may carry another
   std::string short_description;
   std::string full_description;

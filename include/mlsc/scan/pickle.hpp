@@ -65,7 +65,7 @@ struct Options {
 // One pickle, from `start` to its STOP (or to the error that would stop CPython).
 struct PickleRun {
   std::uint64_t start = 0;
-  std::uint64_t end = 0;       // offset just past STOP, or where reading failed
+  std::uint64_t end = 0;  // offset just past STOP, or where reading failed
   bool reached_stop = false;
   std::optional<Error> error;  // why CPython's loader would raise, and where
   int protocol = 0;            // highest PROTO seen (0 when none)

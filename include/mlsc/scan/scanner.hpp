@@ -16,11 +16,11 @@
 namespace mlsc::scan {
 
 struct Limits {
-  std::size_t max_depth = 8;                            // nested containers
-  std::uint64_t max_member_bytes = 1ULL << 31;          // one inflated member
-  std::uint64_t max_inflated_per_file = 8ULL << 30;     // all inflation for one top-level file
-  std::size_t max_pickle_values = 1U << 24;             // symbolic values per pickle
-  std::size_t max_pickles_per_stream = 4096;            // concatenated pickles per stream
+  std::size_t max_depth = 8;                         // nested containers
+  std::uint64_t max_member_bytes = 1ULL << 31;       // one inflated member
+  std::uint64_t max_inflated_per_file = 8ULL << 30;  // all inflation for one top-level file
+  std::size_t max_pickle_values = 1U << 24;          // symbolic values per pickle
+  std::size_t max_pickles_per_stream = 4096;         // concatenated pickles per stream
 };
 
 struct ScanOptions {
@@ -49,8 +49,7 @@ class ScanContext {
   // Record a finding about the current member.
   void add(Severity severity, std::string rule, std::string message,
            std::optional<std::uint64_t> offset = std::nullopt);
-  void add_import(std::string module, std::string name, std::string verdict,
-                  std::uint64_t offset);
+  void add_import(std::string module, std::string name, std::string verdict, std::uint64_t offset);
 
   // Scan `bytes` as the member `name` of the current member: recognise its format by content
   // and run that scanner, with the member path extended. Returns the recognised format, or
