@@ -4,8 +4,11 @@
 // stable partialFingerprints so re-uploads do not duplicate alerts.
 #include "mlsc/report/sarif.hpp"
 
+#include "mlsc/core/text.hpp"
+
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -64,19 +67,12 @@ std::string artifact_uri(std::string_view path) {
   return uri_encode(path);
 }
 
-std::string hex_byte(unsigned char byte) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  return {kHex[byte >> 4], kHex[byte & 15]};
-}
-
 std::string fingerprint(const FileReport& file, const Finding& f) {
   const std::string key = f.rule + '\n' + file.path + '\n' + f.member + '\n' + f.message;
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int len = 0;
   EVP_Digest(key.data(), key.size(), md.data(), &len, EVP_sha256(), nullptr);
-  std::string hex;
-  for (unsigned int i = 0; i < 16 && i < len; ++i) hex += hex_byte(md[i]);
-  return hex;
+  return hex_encode({reinterpret_cast<const char*>(md.data()), std::min<std::size_t>(len, 16)});
 }
 
 ordered_json rule_descriptor(const RuleInfo& r) {

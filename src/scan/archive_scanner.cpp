@@ -14,6 +14,7 @@
 
 #include "capped_report.hpp"
 #include "container_magic.hpp"
+#include "mlsc/core/text.hpp"
 #include "mlsc/scan/pickle.hpp"
 #include "mlsc/scan/scanners.hpp"
 #include "mlsc/scan/zip_reader.hpp"
@@ -40,16 +41,6 @@ ArchivePtr open_archive(ByteView data) {
   archive_read_support_format_tar(a.get());
   if (archive_read_open_memory(a.get(), data.data(), data.size()) != ARCHIVE_OK) a.reset();
   return a;
-}
-
-std::string hex(std::uint64_t v) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  do {
-    s.insert(s.begin(), kDigits[v & 0xF]);
-    v >>= 4;
-  } while (v != 0);
-  return "0x" + s;
 }
 
 // Member bytes read through libarchive: a view into the input when the archive stores the
@@ -244,7 +235,7 @@ class LegacyWalk {
     auto run = pickle::run(bytes_, pos_, ctx_.policy(), options_);
     const auto end = std::clamp<std::uint64_t>(run.end, pos_, bytes_.size());
     ctx_.scan_member(
-        "<" + name_ + "@" + hex(pos_) + ">",
+        "<" + name_ + "@" + hex_number(pos_) + ">",
         bytes_.subspan(static_cast<std::size_t>(pos_), static_cast<std::size_t>(end - pos_)));
     if (!run.reached_stop || run.error) {
       fail("pickle does not end in STOP");
@@ -264,7 +255,7 @@ class LegacyWalk {
   // torch reads nothing after the last record; anything there is only scanned.
   void finish() {
     if (pos_ < bytes_.size()) {
-      ctx_.scan_member("<" + name_ + "-trailing@" + hex(pos_) + ">",
+      ctx_.scan_member("<" + name_ + "-trailing@" + hex_number(pos_) + ">",
                        bytes_.subspan(static_cast<std::size_t>(pos_)));
     }
   }
@@ -278,7 +269,7 @@ class LegacyWalk {
                  std::to_string(pos_) + "; the rest could not be walked as torch.load reads it",
              pos_);
     if (pos_ < bytes_.size()) {
-      ctx_.scan_member("<" + name_ + "-rest@" + hex(pos_) + ">",
+      ctx_.scan_member("<" + name_ + "-rest@" + hex_number(pos_) + ">",
                        bytes_.subspan(static_cast<std::size_t>(pos_)));
     }
   }

@@ -30,6 +30,7 @@
 #include "mlsc/scan/pickle.hpp"
 #include "mlsc/scan/scanner.hpp"
 #include "mlsc/scan/scanners.hpp"
+#include "scan/pickle_text.hpp"
 
 namespace mlsc::scan {
 
@@ -76,25 +77,10 @@ const char* call_name(CallKind k) {
   return "?";
 }
 
-bool identifier_path(std::string_view s) {
-  if (s.empty()) return false;
-  bool start = true;
-  for (const char c : s) {
-    if (c == '.') {
-      if (start) return false;
-      start = true;
-      continue;
-    }
-    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    if (!alpha && !(c >= '0' && c <= '9' && !start)) return false;
-    start = false;
-  }
-  return !start;
-}
-
 bool imports_identifiers(const PickleRun& r) {
   return std::any_of(r.imports.begin(), r.imports.end(), [](const Import& i) {
-    return i.resolved && identifier_path(i.module) && identifier_path(i.name);
+    return i.resolved && text::identifier_path(i.module, false) &&
+           text::identifier_path(i.name, false);
   });
 }
 

@@ -552,4 +552,21 @@ std::optional<std::string> decode_hex(std::string_view s) {
   return out;
 }
 
+bool identifier_path(std::string_view s, bool non_ascii) {
+  if (s.empty()) return false;
+  bool start = true;
+  for (const char c : s) {
+    if (c == '.') {
+      if (start) return false;
+      start = true;
+      continue;
+    }
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+                       (non_ascii && static_cast<unsigned char>(c) >= 0x80);
+    if (!alpha && !(c >= '0' && c <= '9' && !start)) return false;
+    start = false;
+  }
+  return !start;
+}
+
 }  // namespace mlsc::scan::pickle::text

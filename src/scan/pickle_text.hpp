@@ -14,6 +14,9 @@ namespace mlsc::scan::pickle::text {
 // (BINUNICODE uses it, GLOBAL does not).
 bool valid_utf8(std::string_view s, bool surrogatepass);
 bool is_ascii(std::string_view s);
+// A dotted Python identifier path ("os.path.join"). `non_ascii` admits bytes >= 0x80 as
+// identifier characters (Python 3 identifiers may be Unicode; the check stays byte-level).
+bool identifier_path(std::string_view s, bool non_ascii);
 // Latin-1 bytes as UTF-8 (each byte is one code point), for str values the VM must spell.
 std::string latin1_to_utf8(std::string_view s);
 // UTF-8 (with surrogates) back to Latin-1 bytes; nullopt when a code point is over 0xFF.

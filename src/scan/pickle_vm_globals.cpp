@@ -40,23 +40,6 @@ bool is_bytes_loader(std::string_view path) {
   return std::find(kLoaders.begin(), kLoaders.end(), path) != kLoaders.end();
 }
 
-bool valid_identifier_path(std::string_view s) {
-  if (s.empty()) return false;
-  bool start = true;
-  for (const char c : s) {
-    if (c == '.') {
-      if (start) return false;
-      start = true;
-      continue;
-    }
-    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-                       static_cast<unsigned char>(c) >= 0x80;
-    if (!alpha && !(c >= '0' && c <= '9' && !start)) return false;
-    start = false;
-  }
-  return !start;
-}
-
 std::string lower_codec(std::string_view enc) {
   std::string out;
   for (const char c : enc) {
@@ -542,7 +525,7 @@ void Machine::vet_getattr(std::uint32_t import_index, ValueId args, ValueId& res
   const ValueId obj = a->items[0];
   const auto name = const_str(a->items[1]);
   if (!name) return misuse("the attribute name is not a constant");
-  if (name->empty() || (*name)[0] == '_' || !valid_identifier_path(*name) ||
+  if (name->empty() || (*name)[0] == '_' || !text::identifier_path(*name, true) ||
       name->find('.') != std::string_view::npos) {
     return misuse("reads the non-public attribute " + text::repr_str(*name, 40));
   }

@@ -1,4 +1,5 @@
 #include "mlsc/scan/zip_reader.hpp"
+#include "mlsc/core/text.hpp"
 
 #include <zlib.h>
 
@@ -31,32 +32,6 @@ constexpr std::uint64_t kMaxComment = 0xFFFF;
 constexpr std::uint32_t kSat32 = 0xFFFFFFFF;
 constexpr std::uint16_t kZip64ExtraId = 0x0001;
 constexpr std::size_t kIssueCount = 10;
-
-std::string hex(std::uint64_t v) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  do {
-    s.insert(s.begin(), kDigits[v & 0xF]);
-    v >>= 4;
-  } while (v != 0);
-  return "0x" + s;
-}
-
-// Names are attacker bytes: quote them with non-printables escaped so a message stays one line.
-std::string quote(std::string_view name) {
-  std::string out = "'";
-  for (const char c : name.substr(0, 200)) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F || c == '\'' || c == '\\') {
-      out += "\\x";
-      out += hex(u).substr(2);
-    } else {
-      out += c;
-    }
-  }
-  if (name.size() > 200) out += "...";
-  return out + "'";
-}
 
 bool sig_at(ByteView data, std::uint64_t off, std::uint32_t sig) {
   const auto v = load_le<std::uint32_t>(data, off);
@@ -412,10 +387,11 @@ void Parser::read_directories(const EndInfo& end) {
   // minus its size. When both places hold one, read the second view too.
   if (end.cd_declared != end.cd_start && sig_at(data_, end.cd_declared, kSigCentral) &&
       end.cd_declared <= data_.size()) {
-    report_.add(Issue::header_mismatch, Severity::high,
-                "a second central directory sits at the declared offset " + hex(end.cd_declared) +
-                    ": miniz reads it, Python's zipfile reads the one at " + hex(end.cd_start),
-                end.cd_declared);
+    report_.add(
+        Issue::header_mismatch, Severity::high,
+        "a second central directory sits at the declared offset " + hex_number(end.cd_declared) +
+            ": miniz reads it, Python's zipfile reads the one at " + hex_number(end.cd_start),
+        end.cd_declared);
     const std::uint64_t limit =
         std::min<std::uint64_t>(end.cd_size, data_.size() - end.cd_declared);
     read_central(end.cd_declared, limit, 0, true);
@@ -495,11 +471,12 @@ void Parser::resolve_zip64(Entry& e, std::uint64_t& offset, ByteView extra, std:
   if (n == 0) find_zip64_extra(extra, corrupt);  // only to validate the layout
   if (!ok) {
     report_.add(Issue::malformed, Severity::high,
-                "entry " + quote(e.name) + " needs a zip64 extra field it does not have", at);
+                "entry " + quote_untrusted(e.name) + " needs a zip64 extra field it does not have",
+                at);
   }
   if (corrupt) {
     report_.add(Issue::malformed, Severity::high,
-                "entry " + quote(e.name) +
+                "entry " + quote_untrusted(e.name) +
                     " has a corrupt extra field: Python's zipfile refuses it, miniz does not",
                 at);
   }
@@ -510,7 +487,8 @@ void Parser::attach_local(Entry& e) {
   const auto h = read_local(data_, e.header_offset, extra_corrupt);
   if (!h) {
     report_.add(Issue::malformed, Severity::high,
-                "entry " + quote(e.name) + ": no valid local header at " + hex(e.header_offset),
+                "entry " + quote_untrusted(e.name) + ": no valid local header at " +
+                    hex_number(e.header_offset),
                 e.header_offset);
     return;
   }
@@ -524,15 +502,15 @@ void Parser::attach_local(Entry& e) {
 // streaming readers take everything from the local header. Any difference is a differential.
 void Parser::compare_local(const Entry& e, const LocalHeader& h) {
   std::vector<std::string> diffs;
-  if (h.name != e.name) diffs.push_back("name " + quote(h.name));
+  if (h.name != e.name) diffs.push_back("name " + quote_untrusted(h.name));
   if (h.method != e.method) diffs.push_back("method " + std::to_string(h.method));
-  if (h.flags != e.flags) diffs.push_back("flags " + hex(h.flags));
+  if (h.flags != e.flags) diffs.push_back("flags " + hex_number(h.flags));
   const bool deferred = (e.flags & kFlagDataDescriptor) != 0;
   // With a data descriptor the local fields may be zero; non-zero values must still agree.
   const auto differs = [&](std::uint64_t local, std::uint64_t central) {
     return local != central && !(deferred && local == 0);
   };
-  if (differs(h.crc32, e.crc32)) diffs.push_back("crc " + hex(h.crc32));
+  if (differs(h.crc32, e.crc32)) diffs.push_back("crc " + hex_number(h.crc32));
   if (differs(h.compressed_size, e.compressed_size)) {
     diffs.push_back("compressed size " + std::to_string(h.compressed_size));
   }
@@ -540,7 +518,8 @@ void Parser::compare_local(const Entry& e, const LocalHeader& h) {
     diffs.push_back("size " + std::to_string(h.uncompressed_size));
   }
   if (diffs.empty()) return;
-  std::string msg = "local header of " + quote(e.name) + " disagrees with the central directory:";
+  std::string msg =
+      "local header of " + quote_untrusted(e.name) + " disagrees with the central directory:";
   for (const auto& d : diffs) msg += " " + d + ";";
   msg += " loaders that read different headers see different members";
   report_.add(Issue::header_mismatch, Severity::high, std::move(msg), e.header_offset);
@@ -552,7 +531,8 @@ void Parser::finish_extent(Entry& e) {
   e.end_offset = data_end;
   if (data_end > data_.size()) {
     report_.add(Issue::malformed, Severity::high,
-                "entry " + quote(e.name) + " data runs past the end of the file", e.data_offset);
+                "entry " + quote_untrusted(e.name) + " data runs past the end of the file",
+                e.data_offset);
     return;
   }
   if ((e.flags & kFlagDataDescriptor) == 0) return;
@@ -560,13 +540,13 @@ void Parser::finish_extent(Entry& e) {
     e.end_offset = data_end + d->length;
     if (d->crc32 != e.crc32) {
       report_.add(Issue::header_mismatch, Severity::high,
-                  "data descriptor of " + quote(e.name) + " has crc " + hex(d->crc32) +
-                      ", central directory " + hex(e.crc32),
+                  "data descriptor of " + quote_untrusted(e.name) + " has crc " +
+                      hex_number(d->crc32) + ", central directory " + hex_number(e.crc32),
                   data_end);
     }
   } else {
     report_.add(Issue::header_mismatch, Severity::medium,
-                "entry " + quote(e.name) +
+                "entry " + quote_untrusted(e.name) +
                     " announces a data descriptor but none matching the central directory "
                     "follows its data; streaming readers may split it differently",
                 data_end);
@@ -655,7 +635,7 @@ std::uint64_t Parser::add_hidden(std::uint64_t off, std::uint64_t limit) {
   const bool shadows = std::any_of(out_.entries.begin(), out_.entries.end(),
                                    [&](const Entry& o) { return !o.hidden && o.name == e.name; });
   report_.add(Issue::hidden_entry, Severity::high,
-              "local entry " + quote(e.name) + " at " + hex(off) +
+              "local entry " + quote_untrusted(e.name) + " at " + hex_number(off) +
                   " is not in the central directory: streaming readers see it, Python's zipfile "
                   "and PyTorch do not" +
                   (shadows ? "; it has the same name as a listed entry" : ""),
@@ -683,13 +663,13 @@ void Parser::check_names() {
   for (const auto& e : out_.entries) {
     if (const auto problem = check_path(e.name)) {
       report_.add(Issue::path_traversal, problem->severity,
-                  "entry name " + quote(e.name) + " " + problem->what, e.header_offset);
+                  "entry name " + quote_untrusted(e.name) + " " + problem->what, e.header_offset);
     }
     if (e.hidden) continue;
     const auto [it, inserted] = seen.emplace(e.name, 1);
     if (!inserted && ++it->second == 2) {
       report_.add(Issue::duplicate_entry, Severity::high,
-                  "more than one entry is named " + quote(e.name) +
+                  "more than one entry is named " + quote_untrusted(e.name) +
                       ": Python's zipfile takes the last, miniz may take another",
                   e.header_offset);
     }
@@ -704,7 +684,8 @@ void Parser::check_overlaps() {
   std::vector<Range> ranges;
   for (const auto& e : out_.entries) {
     if (e.local_ok)
-      ranges.push_back({e.header_offset, std::max(e.end_offset, e.data_offset), quote(e.name)});
+      ranges.push_back(
+          {e.header_offset, std::max(e.end_offset, e.data_offset), quote_untrusted(e.name)});
   }
   if (out_.has_central_directory && out_.cd_size > 0) {
     ranges.push_back({out_.cd_offset, out_.cd_offset + out_.cd_size, "the central directory"});
@@ -716,7 +697,7 @@ void Parser::check_overlaps() {
     if (ranges[i].begin < ranges[widest].end) {
       report_.add(Issue::overlapping_entries, Severity::high,
                   ranges[i].what + " overlaps " + ranges[widest].what + " at " +
-                      hex(ranges[i].begin) +
+                      hex_number(ranges[i].begin) +
                       ": the same bytes are read as two members (zip bomb or loader confusion)",
                   ranges[i].begin);
     }

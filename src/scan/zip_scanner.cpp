@@ -6,6 +6,7 @@
 
 #include "capped_report.hpp"
 #include "container_magic.hpp"
+#include "mlsc/core/text.hpp"
 #include "mlsc/scan/scanners.hpp"
 #include "mlsc/scan/zip_reader.hpp"
 
@@ -60,16 +61,6 @@ std::string classify(const zip::Archive& archive) {
   if (keras_config && keras_payload) return "keras";
   if (npy) return "numpy-npz";
   return "zip";
-}
-
-std::string hex(std::uint64_t v) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  do {
-    s.insert(s.begin(), kDigits[v & 0xF]);
-    v >>= 4;
-  } while (v != 0);
-  return "0x" + s;
 }
 
 // "0 (encrypted), 5 (patched data)": the bits set in `flags`, named where APPNOTE names them.
@@ -159,7 +150,7 @@ class ZipScan {
                   e.data_offset);
     } else if (crc_ok == false) {
       report_.add(Severity::high, "zip.crc-mismatch",
-                  "member " + display(e) + " does not match its CRC-32 (" + hex(e.crc32) +
+                  "member " + display(e) + " does not match its CRC-32 (" + hex_number(e.crc32) +
                       "): Python's zipfile raises, PyTorch (CRC checks off) loads it anyway",
                   e.data_offset);
     }
@@ -217,7 +208,7 @@ class ZipScan {
   }
 
   static std::string member_name(const zip::Entry& e) {
-    return e.hidden ? e.name + " <hidden@" + hex(e.header_offset) + ">" : e.name;
+    return e.hidden ? e.name + " <hidden@" + hex_number(e.header_offset) + ">" : e.name;
   }
   static std::string display(const zip::Entry& e) {
     std::string n;

@@ -1,0 +1,20 @@
+// Small text helpers for messages about attacker-controlled bytes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace mlsc {
+
+// "0x1f": an offset, CRC or flag value as scanners print it.
+std::string hex_number(std::uint64_t value);
+
+// Lowercase hex of every byte ("deadbeef").
+std::string hex_encode(std::string_view bytes);
+
+// Names are attacker bytes: single-quoted, control characters, quotes and backslashes escaped
+// as \xNN, cut after `max_chars` with "...", so a message stays one printable line.
+std::string quote_untrusted(std::string_view name, std::size_t max_chars = 200);
+
+}  // namespace mlsc
