@@ -302,6 +302,7 @@ class ArchiveScan {
     const bool is_7z = magic::is_7z(data_);
     legacy_ = !is_7z && is_legacy_torch_tar(list_names());
     ctx_.set_format(is_7z ? "7z" : legacy_ ? "pytorch-legacy-tar" : "tar");
+    if (legacy_) ctx_.declare_member_loader(MemberLoader::torch);
     ArchivePtr a = open_archive(data_);
     if (!a) return unscannable("archive could not be opened");
     archive_entry* entry = nullptr;

@@ -285,6 +285,7 @@ class PickleScanner final : public Scanner {
     pickle::StreamOptions options;
     options.vm.max_values = ctx.options().limits.max_pickle_values;
     options.max_pickles = ctx.options().limits.max_pickles_per_stream;
+    options.vm.torch_persistent_ids = ctx.member_loader() == MemberLoader::torch;
     const auto summary = pickle::scan_stream(data, ctx, options);
     if (summary.pickles >= options.max_pickles && summary.consumed < data.size()) {
       ctx.add(Severity::high, "unscannable",

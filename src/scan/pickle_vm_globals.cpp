@@ -478,10 +478,18 @@ bool Machine::op_persid(bool binary) {
   bool expected = false;
   if (options_.torch_persistent_ids) {
     // torch.load's persistent_load takes ('storage', type, key, location, numel); legacy files
-    // also carry ('module', cls, source_file, source) records.
-    const Container* c = values_[pid].kind == Kind::tuple ? container_of(pid) : nullptr;
+    // also carry ('module', cls, source_file, source) records, and the tar format's `pickle`
+    // member refers to already-loaded tensors by their decimal key (legacy_load's
+    // deserialized_objects[int(saved_id)]).
+    const Container* c =
+        pid < values_.size() && values_[pid].kind == Kind::tuple ? container_of(pid) : nullptr;
     const auto tag = c != nullptr && !c->items.empty() ? const_str(c->items[0]) : std::nullopt;
-    expected = tag && (*tag == "storage" || *tag == "module");
+    const auto key = const_str(pid);
+    const bool decimal_key =
+        const_int(pid).has_value() ||
+        (key && !key->empty() && key->size() <= 20 &&
+         std::all_of(key->begin(), key->end(), [](char ch) { return ch >= '0' && ch <= '9'; }));
+    expected = (tag && (*tag == "storage" || *tag == "module")) || decimal_key;
   }
   if (!expected) {
     add_anomaly(Severity::medium, "pickle.persistent-id",
@@ -502,7 +510,9 @@ bool Machine::op_persid(bool binary) {
   if (expected) {
     // Legacy torch.load returns the class of a ('module', cls, file, source) record.
     const Container* c = container_of(pid);
-    if (const_str(c->items[0]) == "module" && c->items.size() > 1) return push(c->items[1]);
+    if (c != nullptr && c->items.size() > 1 && const_str(c->items[0]) == "module") {
+      return push(c->items[1]);
+    }
   }
   return push(make_opaque(Kind::object, kNoRef, "persistent_load(" + shown + ")"));
 }

@@ -73,7 +73,13 @@ std::string ScanContext::scan_member(std::string_view name, ByteView bytes) {
     report_.format = std::string(scanner->format());
   }
   MemberScope scope(member_, depth_, name);
+  const auto saved_declared = declared_loader_;
+  const auto saved_inherited = inherited_loader_;
+  inherited_loader_ = declared_loader_;
+  declared_loader_ = MemberLoader::generic;
   scanner->scan(bytes, *this);
+  declared_loader_ = saved_declared;
+  inherited_loader_ = saved_inherited;
   return std::string(scanner->format());
 }
 

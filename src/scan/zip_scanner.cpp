@@ -245,7 +245,11 @@ class ZipScanner final : public Scanner {
               archive.error().offset);
       return;
     }
-    ctx.set_format(classify(*archive));
+    const std::string kind = classify(*archive);
+    ctx.set_format(kind);
+    if (kind == "pytorch-zip" || kind == "torchscript") {
+      ctx.declare_member_loader(MemberLoader::torch);
+    }
     ZipScan(data, *archive, ctx).run();
   }
 };

@@ -30,6 +30,11 @@ struct ScanOptions {
 
 class Registry;
 
+// Which program loads a container's members. A pickle inside a PyTorch archive is read by
+// torch.load, whose persistent_load expects tensor-storage records; the same record in a
+// plain pickle means a custom loader decides what it gets.
+enum class MemberLoader : std::uint8_t { generic, torch };
+
 // Per top-level file. Not shared between threads.
 class ScanContext {
  public:
@@ -64,6 +69,12 @@ class ScanContext {
   // pickle that is a joblib dump) names it; the outermost member's name becomes the format.
   void set_format(std::string_view format);
 
+  // A container scanner declares who loads the members it is about to hand to scan_member;
+  // a member scanner asks what its container declared. Declarations do not leak upwards or
+  // skip a level: each scan_member call sees its parent's declaration only.
+  void declare_member_loader(MemberLoader loader) { declared_loader_ = loader; }
+  MemberLoader member_loader() const { return inherited_loader_; }
+
  private:
   const ScanOptions& options_;
   const Registry& registry_;
@@ -73,6 +84,8 @@ class ScanContext {
   std::size_t depth_ = 0;
   std::size_t format_depth_ = 0;  // the nesting level whose format names the file
   std::uint64_t inflated_ = 0;
+  MemberLoader declared_loader_ = MemberLoader::generic;   // for this scanner's members
+  MemberLoader inherited_loader_ = MemberLoader::generic;  // what this scanner's parent said
 };
 
 class Scanner {
