@@ -26,7 +26,7 @@ struct ValidityPeriod {
 // A Fulcio CA or a timestamp authority: its certificate chain, leaf-most first, root last.
 struct CertificateAuthority {
   std::string uri;
-  std::string subject;                            // "O=..., CN=..." as the root names it
+  std::string subject;  // "O=..., CN=..." as the root names it
   std::vector<std::vector<std::uint8_t>> chain_der;
   ValidityPeriod valid_for;
 };
@@ -34,9 +34,9 @@ struct CertificateAuthority {
 // A Rekor log or a CT log: the key that signs it and the id it is known by.
 struct TransparencyLogKey {
   std::string base_url;
-  std::vector<std::uint8_t> log_id;               // keyId: SHA-256 of the DER SPKI
-  std::vector<std::uint8_t> public_key_der;       // DER SubjectPublicKeyInfo
-  std::string key_details;                        // e.g. PKIX_ECDSA_P256_SHA_256
+  std::vector<std::uint8_t> log_id;          // keyId: SHA-256 of the DER SPKI
+  std::vector<std::uint8_t> public_key_der;  // DER SubjectPublicKeyInfo
+  std::string key_details;                   // e.g. PKIX_ECDSA_P256_SHA_256
   ValidityPeriod valid_for;
 };
 
@@ -61,8 +61,11 @@ struct SigstorePolicy {
 struct SigstoreVerified {
   std::vector<std::uint8_t> leaf_der;  // verified Fulcio leaf; its key checks the DSSE signature
   std::string identity, issuer;
-  std::int64_t integrated_time = 0;    // from the verified Rekor entry
+  std::int64_t integrated_time = 0;  // from the verified Rekor entry
   std::int64_t log_index = 0;
+  // False only for a v0.1 bundle without an inclusion proof, where the SET alone vouches for
+  // the entry (as the v0.1 format allows); v0.2 and later bundles must carry a proof.
+  bool inclusion_proof_verified = false;
 };
 
 // Verifies everything in a Sigstore bundle (v0.1-v0.3 JSON) except the DSSE signature itself:
