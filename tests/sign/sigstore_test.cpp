@@ -247,6 +247,20 @@ TEST_F(SigstoreTamper, IntegratedTimeWithoutResigning) {
   expect_refused(bundle, public_good(), golden_policy(), "signed entry timestamp");
 }
 
+TEST(Sigstore, GoClientProvenancePayloadNotRecorded) {
+  Json bundle = read_json(sigstore_dir() / "bundle-provenance.json");
+  const SigstorePolicy policy{
+      "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main",
+      "https://token.actions.githubusercontent.com"};
+  auto payload = b64(bundle["dsseEnvelope"]["payload"]);
+  payload[3] ^= 0x01;
+  bundle["dsseEnvelope"]["payload"] = base64_encode(payload);
+  expect_refused(bundle, public_good(), policy, "body.spec.content.payloadHash differs");
+  bundle = read_json(sigstore_dir() / "bundle-provenance.json");
+  bundle["dsseEnvelope"]["payloadType"] = "text/plain";
+  expect_refused(bundle, public_good(), policy, "payloadType differs");
+}
+
 TEST_F(SigstoreTamper, MissingSet) {
   tlog(bundle).erase("inclusionPromise");
   expect_refused(bundle, public_good(), golden_policy(), "inclusionPromise: missing");
@@ -388,6 +402,19 @@ TEST_F(SigstoreTamper, TrustedRootWithoutTheCtLogs) {
   TrustedRoot root = public_good();
   root.ctlogs.pop_back();  // the 2022 log that issued the SCT
   expect_refused(bundle, root, golden_policy(), "no valid SCT");
+}
+
+TEST_F(SigstoreTamper, SctSignedByAnotherKey) {
+  // The 2022 CT log's id, but the 2021 log's key: the SCT signature cannot verify.
+  TrustedRoot root = public_good();
+  root.ctlogs[1].public_key_der = root.ctlogs[0].public_key_der;
+  expect_refused(bundle, root, golden_policy(), "SCT signature does not verify");
+}
+
+TEST_F(SigstoreTamper, SctLogNotValidAtItsTime) {
+  TrustedRoot root = public_good();
+  root.ctlogs[1].valid_for.start = 1800000000;
+  expect_refused(bundle, root, golden_policy(), "log key was not valid at the SCT's time");
 }
 
 TEST_F(SigstoreTamper, UnknownLog) {
@@ -602,6 +629,44 @@ TEST_F(SigstoreResigned, WitnessCosignaturesAreIgnored) {
   tlog(bundle)["inclusionProof"]["checkpoint"]["envelope"] = cp;
   auto r = verify_sigstore(bundle, log.root(), golden_policy());
   EXPECT_TRUE(r) << r.error().message;
+}
+
+TEST_F(SigstoreResigned, MessageSignatureBundleWithHashedRekordEntry) {
+  // A hashedrekord entry for a message-signature bundle made from the golden bundle's parts.
+  const auto cert = b64(bundle["verificationMaterial"]["certificate"]["rawBytes"]);
+  const std::string pem =
+      "-----BEGIN CERTIFICATE-----\n" + base64_encode(cert) + "\n-----END CERTIFICATE-----\n";
+  const std::vector<std::uint8_t> digest(32, 0xab);
+  const std::string sig = bundle["dsseEnvelope"]["signatures"][0]["sig"];
+  const Json rekord = {
+      {"apiVersion", "0.0.1"},
+      {"kind", "hashedrekord"},
+      {"spec",
+       {{"data", {{"hash", {{"algorithm", "sha256"}, {"value", std::string(64, 'a')}}}}},
+        {"signature",
+         {{"content", sig}, {"publicKey", {{"content", base64_encode(as_bytes(pem))}}}}}}}};
+  Json ms = bundle;
+  ms.erase("dsseEnvelope");
+  ms["messageSignature"] = {
+      {"messageDigest", {{"algorithm", "SHA2_256"}, {"digest", base64_encode(digest)}}},
+      {"signature", sig}};
+  tlog(ms)["kindVersion"] = {{"kind", "hashedrekord"}, {"version", "0.0.1"}};
+  Json good_rekord = rekord;
+  std::string digest_hex;
+  for (int i = 0; i < 32; ++i) digest_hex += "ab";
+  good_rekord["spec"]["data"]["hash"]["value"] = digest_hex;
+  const std::string good_text = good_rekord.dump();
+  log.log_entry(ms, std::vector<std::uint8_t>(good_text.begin(), good_text.end()), time);
+  auto r = verify_sigstore(ms, log.root(), golden_policy());
+  ASSERT_TRUE(r) << r.error().message;
+
+  const std::string bad_text = rekord.dump();  // records another digest
+  log.log_entry(ms, std::vector<std::uint8_t>(bad_text.begin(), bad_text.end()), time);
+  expect_refused(ms, log.root(), golden_policy(), "body.spec.data.hash differs");
+  // A DSSE entry cannot stand for a message signature.
+  log.log_entry(ms, body, time);
+  tlog(ms)["kindVersion"] = {{"kind", "dsse"}, {"version", "0.0.1"}};
+  expect_refused(ms, log.root(), golden_policy(), "not supported for a message-signature bundle");
 }
 
 }  // namespace
