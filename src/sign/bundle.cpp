@@ -267,7 +267,10 @@ std::string serialize_bundle(const Bundle& b) {
 }
 
 Expected<void> write_bundle(const Bundle& b, const std::filesystem::path& file) {
-  const std::string text = serialize_bundle(b);
+  return write_file_atomically(file, serialize_bundle(b));
+}
+
+Expected<void> write_file_atomically(const std::filesystem::path& file, std::string_view text) {
   std::string temp = file.string() + ".tmp-XXXXXX";
   const int fd = ::mkstemp(temp.data());
   if (fd < 0)
@@ -285,7 +288,7 @@ Expected<void> write_bundle(const Bundle& b, const std::filesystem::path& file) 
   if (!written || std::rename(temp.c_str(), file.c_str()) != 0) {
     const std::string why = std::strerror(written ? errno : saved);
     ::unlink(temp.c_str());
-    return Error{file.string() + ": cannot write the signature: " + why};
+    return Error{file.string() + ": cannot write: " + why};
   }
   return {};
 }

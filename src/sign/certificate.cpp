@@ -31,30 +31,39 @@ std::string name_of(const X509_NAME* name) {
   return s.empty() ? "(empty subject)" : s;
 }
 
-std::string chain_error(X509_STORE_CTX* ctx, const Certificate& leaf) {
+struct ChainError {
+  std::string code;
+  std::string message;
+};
+
+ChainError chain_error(X509_STORE_CTX* ctx, const Certificate& leaf) {
   const int err = X509_STORE_CTX_get_error(ctx);
-  const int depth = X509_STORE_CTX_get_error_depth(ctx);
+  const std::string depth = std::to_string(X509_STORE_CTX_get_error_depth(ctx));
   X509* at = X509_STORE_CTX_get_current_cert(ctx);
   const std::string who = at != nullptr ? name_of(X509_get_subject_name(at)) : leaf.subject();
   const std::string when = format_utc(leaf.not_before());
   switch (err) {
     case X509_V_ERR_CERT_HAS_EXPIRED:
-      return "certificate \"" + who + "\" (chain depth " + std::to_string(depth) +
-             ") had expired on " + format_utc(to_time(X509_get0_notAfter(at))) +
-             ", before the signing certificate was issued (" + when + ")";
+      return {"certificate.expired",
+              "certificate \"" + who + "\" (chain depth " + depth + ") had expired on " +
+                  format_utc(to_time(X509_get0_notAfter(at))) +
+                  ", before the signing certificate was issued (" + when + ")"};
     case X509_V_ERR_CERT_NOT_YET_VALID:
-      return "certificate \"" + who + "\" (chain depth " + std::to_string(depth) +
-             ") was not yet valid when the " + "signing certificate was issued (" + when + ")";
+      return {"certificate.expired",
+              "certificate \"" + who + "\" (chain depth " + depth +
+                  ") was not yet valid when the signing certificate was issued (" + when + ")"};
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-      return "certificate chain does not lead to the given trust anchor: " +
-             std::string(X509_verify_cert_error_string(err)) + " (at \"" + who + "\")";
+      return {"certificate.untrusted",
+              "the certificate chain does not lead to the given trust anchor: " +
+                  std::string(X509_verify_cert_error_string(err)) + " (at \"" + who + "\")"};
     default:
-      return "certificate chain does not verify: " +
-             std::string(X509_verify_cert_error_string(err)) + " (chain depth " +
-             std::to_string(depth) + ", \"" + who + "\")";
+      return {"certificate.invalid", "the certificate chain does not verify: " +
+                                         std::string(X509_verify_cert_error_string(err)) +
+                                         " (chain depth " + depth + ", \"" + who + "\")"};
   }
 }
 
@@ -148,19 +157,23 @@ std::string Certificate::signing_usage_problem() const {
 
 Expected<PublicKey> verify_certificate_chain(const std::vector<Certificate>& chain,
                                              const std::vector<Certificate>& anchors,
-                                             const ChainPolicy& policy) {
-  if (chain.empty()) return Error{"the bundle carries no certificate"};
-  if (anchors.empty()) return Error{"no trust anchor given"};
+                                             const ChainPolicy& policy, std::string* failure_code) {
+  auto failed = [&](std::string code, std::string message) -> Error {
+    if (failure_code != nullptr) *failure_code = std::move(code);
+    return Error{std::move(message)};
+  };
+  if (chain.empty()) return failed("certificate.invalid", "the bundle carries no certificate");
+  if (anchors.empty()) return failed("certificate.untrusted", "no trust anchor given");
   const Certificate& leaf = chain.front();
   ossl::Store store(X509_STORE_new());
   ossl::X509Stack untrusted(sk_X509_new_null());
   ossl::StoreCtx ctx(X509_STORE_CTX_new());
-  if (!store || !untrusted || !ctx) return Error{"OpenSSL out of memory"};
+  if (!store || !untrusted || !ctx) return failed("certificate.invalid", "OpenSSL out of memory");
   for (const auto& a : anchors) X509_STORE_add_cert(store.get(), a.get());
   for (std::size_t i = 1; i < chain.size(); ++i) sk_X509_push(untrusted.get(), chain[i].get());
   if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf.get(), untrusted.get()) != 1) {
     ossl::clear_errors();
-    return Error{"OpenSSL cannot set up chain verification"};
+    return failed("certificate.invalid", "OpenSSL cannot set up chain verification");
   }
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   X509_VERIFY_PARAM_set_time(param, leaf.not_before());
@@ -168,20 +181,27 @@ Expected<PublicKey> verify_certificate_chain(const std::vector<Certificate>& cha
   X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
   const int ok = X509_verify_cert(ctx.get());
   ossl::clear_errors();
-  if (ok != 1) return Error{chain_error(ctx.get(), leaf)};
-  if (auto problem = leaf.signing_usage_problem(); !problem.empty()) return Error{problem};
+  if (ok != 1) {
+    auto e = chain_error(ctx.get(), leaf);
+    return failed(std::move(e.code), std::move(e.message));
+  }
+  if (auto problem = leaf.signing_usage_problem(); !problem.empty())
+    return failed("certificate.usage", problem);
   if (policy.require_leaf_valid_now) {
     const std::time_t now = policy.now != 0 ? policy.now : std::time(nullptr);
     if (now > leaf.not_after()) {
-      return Error{"signing certificate \"" + leaf.subject() + "\" expired on " +
-                   format_utc(leaf.not_after())};
+      return failed("certificate.expired", "signing certificate \"" + leaf.subject() +
+                                               "\" expired on " + format_utc(leaf.not_after()));
     }
     if (now < leaf.not_before()) {
-      return Error{"signing certificate \"" + leaf.subject() + "\" is not valid before " +
-                   format_utc(leaf.not_before())};
+      return failed("certificate.expired", "signing certificate \"" + leaf.subject() +
+                                               "\" is not valid before " +
+                                               format_utc(leaf.not_before()));
     }
   }
-  return leaf.public_key();
+  auto key = leaf.public_key();
+  if (!key) return failed("certificate.invalid", key.error().message);
+  return key;
 }
 
 std::string format_utc(std::time_t t) {

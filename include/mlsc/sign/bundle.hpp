@@ -73,6 +73,7 @@ nlohmann::ordered_json to_json(const Bundle& b);
 std::string serialize_bundle(const Bundle& b);
 // Writes atomically (a temporary file in the same directory, then rename).
 Expected<void> write_bundle(const Bundle& b, const std::filesystem::path& file);
+Expected<void> write_file_atomically(const std::filesystem::path& file, std::string_view bytes);
 
 // True when the JSON text nests arrays and objects deeper than `max_depth` (strings are skipped).
 // Checked before parsing, so hostile input cannot exhaust the stack of recursive consumers.

@@ -57,10 +57,13 @@ struct ChainPolicy {
 
 // Verifies `chain` (leaf first, then intermediates in any order, as found in the bundle) to one
 // of `anchors` at the leaf's notBefore, then checks the leaf may sign code. Returns the leaf's
-// public key. Errors name the certificate and the failed check (expired, untrusted, usage).
+// public key. Errors name the certificate and the failed check; `failure_code`, when given, is
+// set to "certificate.expired", "certificate.untrusted", "certificate.usage" or
+// "certificate.invalid".
 Expected<PublicKey> verify_certificate_chain(const std::vector<Certificate>& chain,
                                              const std::vector<Certificate>& anchors,
-                                             const ChainPolicy& policy = {});
+                                             const ChainPolicy& policy = {},
+                                             std::string* failure_code = nullptr);
 
 // "2025-05-02T23:36:28Z"
 std::string format_utc(std::time_t t);
