@@ -240,9 +240,16 @@ nlohmann::ordered_json to_json(const Bundle& b) {
   using ojson = nlohmann::ordered_json;
   ojson vm = ojson::object();
   switch (b.kind) {
-    case MaterialKind::public_key:
-      vm["publicKey"] = ojson::object({{"hint", b.public_key.hint}});
+    case MaterialKind::public_key: {
+      // The current reference writes only the hint; a bundle read from an older one keeps its key.
+      ojson pk = ojson::object();
+      if (!b.public_key.hint.empty() || b.public_key.raw_bytes.empty())
+        pk["hint"] = b.public_key.hint;
+      if (!b.public_key.raw_bytes.empty()) pk["rawBytes"] = base64_encode(b.public_key.raw_bytes);
+      if (!b.public_key.key_details.empty()) pk["keyDetails"] = b.public_key.key_details;
+      vm["publicKey"] = std::move(pk);
       break;
+    }
     case MaterialKind::certificate_chain: {
       ojson certs = ojson::array();
       for (const auto& der : b.certificates) certs.push_back({{"rawBytes", base64_encode(der)}});
@@ -254,7 +261,9 @@ nlohmann::ordered_json to_json(const Bundle& b) {
           {{"rawBytes", b.certificates.empty() ? "" : base64_encode(b.certificates[0])}});
       break;
   }
-  vm["tlogEntries"] = ojson::array();
+  vm["tlogEntries"] = ojson(b.tlog_entries);
+  if (!b.timestamp_verification_data.is_null())
+    vm["timestampVerificationData"] = ojson(b.timestamp_verification_data);
   ojson out = ojson::object();
   out["mediaType"] = b.media_type;
   out["verificationMaterial"] = std::move(vm);

@@ -7,7 +7,6 @@
 
 #include "mlsc/sign/certificate.hpp"
 #include "mlsc/sign/dsse.hpp"
-#include "mlsc/sign/sign.hpp"
 #include "mlsc/sign/sigstore.hpp"
 #include "mlsc/sign/statement.hpp"
 
@@ -194,9 +193,9 @@ void check_model(const fs::path& model, const fs::path& signature, const SignedM
     return input_error(r, "input.model", model.string() + ": " + std::strerror(errno));
   }
   VerifyOptions v;
+  // Not the incremental-signing cache: when it lies inside the model, the signer recorded it in
+  // ignore_paths; otherwise a file of that name is model content like any other.
   v.ignore_paths = o.ignore_paths;
-  // Our incremental-signing cache sits next to the signature and is never part of a model.
-  v.ignore_paths.push_back(fs::absolute(sign_cache_path(signature)).string());
   v.signature = fs::absolute(signature);
   v.threads = o.threads;
   HashOptions h = options_for(*r.statement, v);
