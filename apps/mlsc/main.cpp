@@ -1,16 +1,17 @@
 // mlsc command line. Thin by design: it parses flags, calls the library, prints, and maps the
 // result to an exit code (0 clean, 1 findings or failed verification, 2 usage or I/O error).
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "mlsc/report/rule_list.hpp"
 #include "mlsc/report/sarif.hpp"
 #include "mlsc/report/scan_report.hpp"
+#include "mlsc/report/verify_report.hpp"
 #include "mlsc/scan/scan_tree.hpp"
 
 namespace {
@@ -32,7 +33,8 @@ struct ScanArgs {
 };
 
 void add_scan_command(CLI::App& app, ScanArgs& a) {
-  auto* cmd = app.add_subcommand("scan", "Scan model files and folders for code execution and tampering");
+  auto* cmd =
+      app.add_subcommand("scan", "Scan model files and folders for code execution and tampering");
   cmd->add_option("paths", a.paths, "Files or directories (scanned recursively)")->required();
   cmd->add_option("--format", a.format, "Output format")
       ->check(CLI::IsMember({"text", "json", "sarif"}))
@@ -127,6 +129,52 @@ int run_rules(const RulesArgs& a) {
   return 0;
 }
 
+void add_sign_command(CLI::App& app, mlsc::report::SignArgs& a) {
+  auto* cmd = app.add_subcommand(
+      "sign", "Sign a model (OpenSSF Model Signing bundle, key or certificate mode)");
+  cmd->add_option("model", a.model, "Model file or directory")->required();
+  cmd->add_option("--key", a.key, "Private key, PEM (ECDSA P-256/P-384/P-521, or Ed25519)")
+      ->required();
+  cmd->add_option("--cert-chain", a.cert_chain,
+                  "Certificate mode: signing certificate, then intermediates (repeatable, PEM)");
+  cmd->add_option("--signature", a.signature,
+                  "Bundle to write (default: model.sig, or the --reuse path)");
+  cmd->add_option("--hash", a.hash, "File digest")
+      ->check(CLI::IsMember({"sha256", "blake2b", "blake3"}))
+      ->capture_default_str();
+  cmd->add_option("--shard-size", a.shard_size,
+                  "Hash files in shards of this many bytes (shard mode)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--ignore-paths", a.ignore_paths,
+                  "Paths relative to the model to leave out (repeatable)");
+  cmd->add_option("--reuse", a.reuse,
+                  "Previous signature: re-hash only files changed since it was made");
+  cmd->add_flag("--allow-symlinks", a.allow_symlinks, "Follow symbolic links (hash the target)");
+}
+
+void add_verify_command(CLI::App& app, mlsc::report::VerifyArgs& a) {
+  auto* cmd = app.add_subcommand("verify", "Verify a model against its signature bundle");
+  cmd->add_option("model", a.model, "Model file or directory")->required();
+  cmd->add_option("--signature", a.signature, "The bundle (model.sig)")->required();
+  auto* key =
+      cmd->add_option("--public-key", a.public_key, "Key mode: the signer's public key, PEM");
+  auto* anchor = cmd->add_option("--trust-anchor", a.trust_anchor,
+                                 "Certificate mode: trusted CA certificate(s), PEM");
+  auto* root =
+      cmd->add_option("--trusted-root", a.trusted_root, "Sigstore mode: trusted root JSON");
+  auto* identity =
+      cmd->add_option("--identity", a.identity, "Sigstore mode: expected signer (email or URI)");
+  auto* issuer = cmd->add_option("--issuer", a.issuer, "Sigstore mode: expected OIDC issuer URL");
+  key->excludes(anchor)->excludes(root);
+  anchor->excludes(root);
+  root->needs(identity)->needs(issuer);
+  cmd->add_option("--ignore-paths", a.ignore_paths,
+                  "Further paths to leave out, beyond those signed (repeatable)");
+  cmd->add_option("--format", a.format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -137,6 +185,10 @@ int main(int argc, char** argv) {
   add_scan_command(app, scan_args);
   RulesArgs rules_args;
   add_rules_command(app, rules_args);
+  mlsc::report::SignArgs sign_args;
+  add_sign_command(app, sign_args);
+  mlsc::report::VerifyArgs verify_args;
+  add_verify_command(app, verify_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -146,5 +198,14 @@ int main(int argc, char** argv) {
   }
   if (app.got_subcommand("scan")) return run_scan(scan_args);
   if (app.got_subcommand("rules")) return run_rules(rules_args);
+  const bool progress = ::isatty(STDERR_FILENO) != 0;
+  if (app.got_subcommand("sign")) {
+    sign_args.progress = progress;
+    return mlsc::report::run_sign(sign_args, std::cout, std::cerr);
+  }
+  if (app.got_subcommand("verify")) {
+    verify_args.progress = progress;
+    return mlsc::report::run_verify(verify_args, std::cout, std::cerr);
+  }
   return kUsageError;
 }

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <span>
 
@@ -63,9 +64,11 @@ Plan make_plan(const std::vector<HashJob>& jobs, HashType type) {
 
 class Runner {
  public:
-  Runner(const std::vector<HashJob>& jobs, HashType type, Plan plan)
-      : jobs_(jobs), type_(type), plan_(std::move(plan)), digests_(jobs.size()),
-        cvs_(plan_.total_segments), errors_(plan_.units.size()) {}
+  Runner(const std::vector<HashJob>& jobs, HashType type, Plan plan, const HashProgress& progress)
+      : jobs_(jobs), type_(type), plan_(std::move(plan)), progress_(progress), digests_(jobs.size()),
+        cvs_(plan_.total_segments), errors_(plan_.units.size()) {
+    for (const auto& j : jobs) total_ += j.end - j.start;
+  }
 
   void run(unsigned threads);
   Expected<std::vector<Digest>> collect();
@@ -75,10 +78,16 @@ class Runner {
   Expected<void> run_unit(const Unit& u, std::vector<std::uint8_t>& buffer);
   Expected<void> hash_subtree(const InputFile& f, const Unit& u, std::vector<std::uint8_t>& buffer);
   Expected<void> hash_whole(const InputFile& f, const Unit& u, std::vector<std::uint8_t>& buffer);
+  void advance(std::uint64_t bytes);
 
   const std::vector<HashJob>& jobs_;
   HashType type_;
   Plan plan_;
+  const HashProgress& progress_;
+  std::uint64_t total_ = 0;
+  std::atomic<std::uint64_t> done_{0};
+  std::atomic<std::uint64_t> next_report_{kProgressStep};
+  std::mutex report_;
   // Each slot is written by exactly one unit, so the workers share nothing but the counter.
   std::vector<Digest> digests_;
   std::vector<Blake3::Hash> cvs_;
@@ -119,7 +128,10 @@ Expected<void> Runner::run_unit(const Unit& u, std::vector<std::uint8_t>& buffer
 Expected<void> Runner::hash_whole(const InputFile& f, const Unit& u, std::vector<std::uint8_t>& buffer) {
   auto h = Hasher::create(type_);
   if (!h) return h.error();
-  auto ok = f.read_range(u.start, u.end, buffer, [&](ByteView w) { h->update(w); });
+  auto ok = f.read_range(u.start, u.end, buffer, [&](ByteView w) {
+    h->update(w);
+    advance(w.size());
+  });
   if (!ok) return ok;
   digests_[u.job] = h->finish();
   return {};
@@ -128,10 +140,25 @@ Expected<void> Runner::hash_whole(const InputFile& f, const Unit& u, std::vector
 Expected<void> Runner::hash_subtree(const InputFile& f, const Unit& u, std::vector<std::uint8_t>& buffer) {
   // Chunk indices count from the start of this input (the file, or the shard).
   Blake3 h = Blake3::subtree((u.start - jobs_[u.job].start) / Blake3::kChunkLen);
-  auto ok = f.read_range(u.start, u.end, buffer, [&](ByteView w) { h.update(w); });
+  auto ok = f.read_range(u.start, u.end, buffer, [&](ByteView w) {
+    h.update(w);
+    advance(w.size());
+  });
   if (!ok) return ok;
   cvs_[u.segment] = h.subtree_cv();
   return {};
+}
+
+// Reports progress when a step boundary is crossed; a thread that finds another one reporting
+// skips its turn rather than wait.
+void Runner::advance(std::uint64_t bytes) {
+  if (!progress_) return;
+  const std::uint64_t done = done_ += bytes;
+  if (done < next_report_.load(std::memory_order_relaxed)) return;
+  std::unique_lock lock(report_, std::try_to_lock);
+  if (!lock.owns_lock()) return;
+  next_report_ = done + kProgressStep;
+  progress_(done, total_);
 }
 
 Expected<std::vector<Digest>> Runner::collect() {
@@ -148,8 +175,9 @@ Expected<std::vector<Digest>> Runner::collect() {
 
 }  // namespace
 
-Expected<std::vector<Digest>> hash_jobs(const std::vector<HashJob>& jobs, HashType type, unsigned threads) {
-  Runner r(jobs, type, make_plan(jobs, type));
+Expected<std::vector<Digest>> hash_jobs(const std::vector<HashJob>& jobs, HashType type, unsigned threads,
+                                        const HashProgress& progress) {
+  Runner r(jobs, type, make_plan(jobs, type), progress);
   r.run(threads);
   return r.collect();
 }

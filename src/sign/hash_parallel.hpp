@@ -7,6 +7,7 @@
 
 #include "mlsc/core/expected.hpp"
 #include "mlsc/sign/hashing.hpp"
+#include "mlsc/sign/manifest.hpp"
 
 namespace mlsc::sign::detail {
 
@@ -18,7 +19,10 @@ struct HashJob {
   std::uint64_t end;
 };
 
-// Digests of all jobs, in job order. `threads` 0 means all cores.
-Expected<std::vector<Digest>> hash_jobs(const std::vector<HashJob>& jobs, HashType type, unsigned threads);
+// Digests of all jobs, in job order. `threads` 0 means all cores. `progress` (may be empty) is
+// called every kProgressStep bytes or so, never from two threads at once.
+inline constexpr std::uint64_t kProgressStep = 64ULL << 20U;
+Expected<std::vector<Digest>> hash_jobs(const std::vector<HashJob>& jobs, HashType type, unsigned threads,
+                                        const HashProgress& progress = {});
 
 }  // namespace mlsc::sign::detail

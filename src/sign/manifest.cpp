@@ -32,35 +32,66 @@ std::string model_name_of(const fs::path& model) {
   return name.empty() ? "model" : name;
 }
 
-// One hash job per resource: the whole file, or each shard of a non-empty file.
-std::vector<detail::HashJob> make_jobs(const std::vector<detail::ModelFile>& files, Method method,
-                                       std::uint64_t shard_size) {
-  std::vector<detail::HashJob> jobs;
-  for (const auto& f : files) {
-    if (method == Method::files) {
-      jobs.push_back({&f.path, f.size, 0, f.size});
-      continue;
-    }
-    for (std::uint64_t start = 0; start < f.size; start += std::min(shard_size, f.size - start)) {
-      jobs.push_back({&f.path, f.size, start, start + std::min(shard_size, f.size - start)});
-    }
-  }
-  return jobs;
-}
-
-std::vector<Resource> make_resources(const std::vector<detail::ModelFile>& files,
-                                     const std::vector<detail::HashJob>& jobs, std::vector<Digest> digests,
-                                     Method method, const std::string& algorithm) {
-  std::vector<Resource> out;
-  out.reserve(jobs.size());
-  std::size_t file = 0;
-  for (std::size_t j = 0; j < jobs.size(); ++j) {
-    while (&files[file].path != jobs[j].file) ++file;
-    std::string name = files[file].name;
-    if (method == Method::shards) name += ":" + std::to_string(jobs[j].start) + ":" + std::to_string(jobs[j].end);
-    out.push_back({std::move(name), algorithm, digests[j]});
+// The byte ranges of one file's resources: the whole file, or each shard of a non-empty file.
+std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges_of(std::uint64_t size, Method method,
+                                                                std::uint64_t shard_size) {
+  if (method == Method::files) return {{0, size}};
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+  for (std::uint64_t start = 0; start < size; start += std::min(shard_size, size - start)) {
+    out.emplace_back(start, start + std::min(shard_size, size - start));
   }
   return out;
+}
+
+std::string resource_name(const detail::ModelFile& f, Method method, std::uint64_t start, std::uint64_t end) {
+  if (method == Method::files) return f.name;
+  return f.name + ":" + std::to_string(start) + ":" + std::to_string(end);
+}
+
+// The digests a previous signature holds for `f`, when it was hashed the same way and the file
+// has not changed since (incremental re-signing).
+const std::vector<Digest>* reusable(const detail::ModelFile& f, const Manifest& m, const HashOptions& o,
+                                    std::size_t resources) {
+  const PriorDigests* prior = o.prior;
+  if (prior == nullptr || prior->hash != m.hash || prior->method != m.method ||
+      (m.method == Method::shards && prior->shard_size != m.shard_size)) {
+    return nullptr;
+  }
+  const auto it = prior->files.find(f.name);
+  if (it == prior->files.end() || it->second.stamp != f.stamp || it->second.digests.size() != resources) {
+    return nullptr;
+  }
+  return &it->second.digests;
+}
+
+// Resources whose digest must still be computed, with the jobs that compute them.
+struct Pending {
+  std::vector<detail::HashJob> jobs;
+  std::vector<std::size_t> resource;  // per job: its index in Manifest::resources
+};
+
+Pending plan_resources(const std::vector<detail::ModelFile>& files, const HashOptions& o, Manifest& m) {
+  Pending p;
+  const std::string algorithm =
+      m.method == Method::shards ? shard_algorithm(m.hash, m.shard_size) : std::string(to_string(m.hash));
+  for (const auto& f : files) {
+    const auto ranges = ranges_of(f.size, m.method, m.shard_size);
+    const auto* known = reusable(f, m, o, ranges.size());
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+      const auto [start, end] = ranges[i];
+      m.resources.push_back({resource_name(f, m.method, start, end), algorithm, known ? (*known)[i] : Digest{}});
+      if (known == nullptr) {
+        p.jobs.push_back({&f.path, f.size, start, end});
+        p.resource.push_back(m.resources.size() - 1);
+        m.bytes_hashed += end - start;
+      } else {
+        m.bytes_reused += end - start;
+      }
+    }
+    m.files_reused += known != nullptr ? 1 : 0;
+    m.files.push_back({f.name, f.stamp});
+  }
+  return p;
 }
 
 // Sort key: the path split into components, then the shard range.
@@ -170,14 +201,10 @@ Expected<Manifest> hash_model(const fs::path& model, const HashOptions& options)
   if (tree->files.empty() && !options.allow_empty) {
     return Error{model.string() + ": the model has no regular file to sign (after exclusions)"};
   }
-  const auto jobs = make_jobs(tree->files, m.method, m.shard_size);
-  auto digests = detail::hash_jobs(jobs, m.hash, options.threads);
+  const Pending pending = plan_resources(tree->files, options, m);
+  auto digests = detail::hash_jobs(pending.jobs, m.hash, options.threads, options.progress);
   if (!digests) return digests.error();
-  for (const auto& j : jobs) m.bytes_hashed += j.end - j.start;
-
-  const std::string algorithm =
-      m.method == Method::shards ? shard_algorithm(m.hash, m.shard_size) : std::string(to_string(m.hash));
-  m.resources = make_resources(tree->files, jobs, std::move(*digests), m.method, algorithm);
+  for (std::size_t j = 0; j < pending.jobs.size(); ++j) m.resources[pending.resource[j]].digest = (*digests)[j];
   sort_resources(m.resources, m.method);
   m.ignore_paths = std::move(tree->recorded_ignores);
   m.warnings = std::move(tree->warnings);

@@ -48,6 +48,17 @@ bool valid_utf8(std::string_view s) {
 
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
+FileStamp stamp_of(const struct stat& st) {
+  constexpr std::int64_t kNs = 1'000'000'000;
+  FileStamp s;
+  s.size = static_cast<std::uint64_t>(st.st_size);
+  s.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * kNs + st.st_mtim.tv_nsec;
+  s.ctime_ns = static_cast<std::int64_t>(st.st_ctim.tv_sec) * kNs + st.st_ctim.tv_nsec;
+  s.dev = static_cast<std::uint64_t>(st.st_dev);
+  s.ino = static_cast<std::uint64_t>(st.st_ino);
+  return s;
+}
+
 // The directory part resolved (symlinks, "..") but not the last component, so that a path
 // which is itself a link is still recognised by its own name.
 fs::path resolved_parent(const fs::path& p) {
@@ -154,7 +165,7 @@ Expected<void> Walker::visit(const fs::path& path, const std::string& rel) {
     st = *followed;
   }
   if (S_ISREG(st.st_mode)) {
-    tree_.files.push_back({rel, path, static_cast<std::uint64_t>(st.st_size)});
+    tree_.files.push_back({rel, path, static_cast<std::uint64_t>(st.st_size), stamp_of(st)});
     return {};
   }
   if (!S_ISDIR(st.st_mode)) return Error{rel + ": neither a regular file nor a directory"};
@@ -176,7 +187,7 @@ Expected<ModelTree> walk_model(const fs::path& root, const HashOptions& options)
   std::vector<std::string> ignores = ignore_list(root, options);
   Walker w(root, options, ignores);
   if (S_ISREG(st.st_mode)) {
-    w.tree().files.push_back({".", root, static_cast<std::uint64_t>(st.st_size)});
+    w.tree().files.push_back({".", root, static_cast<std::uint64_t>(st.st_size), stamp_of(st)});
   } else if (S_ISDIR(st.st_mode)) {
     auto ok = w.walk_dir(root, "");
     if (!ok) return ok.error();

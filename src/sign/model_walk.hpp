@@ -15,6 +15,7 @@ struct ModelFile {
   std::string name;             // resource name: POSIX relative path, or "." for a file model
   std::filesystem::path path;   // where to read it
   std::uint64_t size = 0;
+  FileStamp stamp;              // of the file read (the link target for a followed link)
 };
 
 struct ModelTree {

@@ -180,8 +180,14 @@ Expected<Manifest> parse_v1(const json& doc) {
   auto resources = resources_of(*predicate, *s);
   if (!resources) return resources.error();
 
-  Manifest m{*name, s->method, s->hash, s->shard_size, s->allow_symlinks, std::move(s->ignore_paths),
-             std::move(*resources), 0, {}};
+  Manifest m;
+  m.model_name = std::move(*name);
+  m.method = s->method;
+  m.hash = s->hash;
+  m.shard_size = s->shard_size;
+  m.allow_symlinks = s->allow_symlinks;
+  m.ignore_paths = std::move(s->ignore_paths);
+  m.resources = std::move(*resources);
   auto root = m.root_digest();
   if (!root) return root.error();
   if (*root != *subject_digest) {

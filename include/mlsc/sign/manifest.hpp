@@ -9,9 +9,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "mlsc/core/expected.hpp"
@@ -27,6 +29,34 @@ inline constexpr std::uint64_t kDefaultShardSize = 1'000'000'000;
 
 // Paths ignored at the model root unless `ignore_git_paths` is off (spec §6.2).
 inline constexpr std::string_view kGitPaths[] = {".git", ".gitattributes", ".github", ".gitignore"};
+
+// What a file looked like when it was hashed: incremental re-signing trusts a previous digest
+// only while all of these are unchanged (ctime and inode catch a file replaced or rewritten
+// with its old mtime restored).
+struct FileStamp {
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+  std::int64_t ctime_ns = 0;
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+  friend bool operator==(const FileStamp&, const FileStamp&) = default;
+};
+
+// Digests from a previous signature of the same model, for incremental re-signing: a file whose
+// stamp still matches takes its digests (one per resource, in shard order) from here unread.
+struct PriorDigests {
+  HashType hash = HashType::sha256;
+  Method method = Method::files;
+  std::uint64_t shard_size = 0;
+  struct File {
+    FileStamp stamp;
+    std::vector<Digest> digests;
+  };
+  std::unordered_map<std::string, File> files;  // by resource file name ("." for a file model)
+};
+
+// Called from hashing threads, at most every few MiB and not concurrently: bytes done, total.
+using HashProgress = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
 struct HashOptions {
   HashType hash = HashType::sha256;
@@ -51,6 +81,13 @@ struct HashOptions {
   bool blake3_shards_as_files = true;
   unsigned threads = 0;    // 0: all cores
   std::string model_name;  // subject name; empty: the basename of the model path
+  const PriorDigests* prior = nullptr;  // incremental re-signing; never used when verifying
+  HashProgress progress;
+};
+
+struct FileRecord {
+  std::string name;
+  FileStamp stamp;
 };
 
 struct Resource {
@@ -68,7 +105,10 @@ struct Manifest {
   std::vector<std::string> ignore_paths;  // as recorded in the predicate (sorted when we write it)
   std::vector<Resource> resources;
   // Not part of the format: what hashing saw.
-  std::uint64_t bytes_hashed = 0;
+  std::uint64_t bytes_hashed = 0;       // read and hashed now
+  std::uint64_t bytes_reused = 0;       // taken from `prior` unread
+  std::size_t files_reused = 0;
+  std::vector<FileRecord> files;        // every file hashed or reused, with its stamp
   std::vector<std::string> warnings;  // e.g. a followed symlink that leaves the model
 
   // SHA-256 over the concatenated raw resource digests, in order (the subject digest).
