@@ -8,4 +8,6 @@ extern const std::string_view pickle_allowlist;
 extern const std::string_view pickle_denylist;
 extern const std::string_view python_stdlib;
 extern const std::string_view python2_mapping;
+extern const std::string_view keras_gadgets;
+extern const std::string_view keras_builtin_classes;
 }  // namespace mlsc::embedded
