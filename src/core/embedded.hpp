@@ -10,4 +10,6 @@ extern const std::string_view python_stdlib;
 extern const std::string_view python2_mapping;
 extern const std::string_view keras_gadgets;
 extern const std::string_view keras_builtin_classes;
+extern const std::string_view tf_op_policy;
+extern const std::string_view tf_standard_ops;
 }  // namespace mlsc::embedded

@@ -17,6 +17,9 @@ Registry make_builtin() {
   r.add(make_numpy_scanner());
   r.add(make_torch_legacy_scanner());
   r.add(make_hdf5_user_block_scanner());
+  // Protobuf has no magic: these accept only their exact message shapes.
+  r.add(make_tf_savedmodel_scanner());
+  r.add(make_keras_metadata_scanner());
   r.add(make_keras_json_scanner());
   r.add(make_pickle_scanner());
   return r;
