@@ -324,6 +324,16 @@ class Judge {
   }
 
   void finish() {
+    if (saver_.count > 0) {
+      std::string ops;
+      for (const auto& op : saver_ops_) ops += (ops.empty() ? "" : ", ") + op;
+      out_.issues.push_back({Severity::info, "tensorflow.checkpoint-io",
+                             std::to_string(saver_.count) + " checkpoint node(s) (" + ops +
+                                 ") belong to the SavedModel's own saver, first " + saver_.first +
+                                 ": variables are read from and written to the path the loader "
+                                 "passes",
+                             saver_.first, saver_.offset});
+    }
     for (const auto& [op, c] : custom_) {
       out_.issues.push_back(
           {Severity::medium, "tensorflow.custom-op",
@@ -415,11 +425,12 @@ class Judge {
 
   void checkpoint(const Node& n, const OpRule& rule, const std::string& location, bool in_saver,
                   const std::string& path, const std::string& suffix) {
-    if (in_saver) {
-      add(Severity::info, "tensorflow.checkpoint-io", n.op,
-          n.op + " node " + location + " belongs to the SavedModel's own saver (variables are "
-          "read from and written to the path the loader passes)",
-          location, n.offset);
+    if (in_saver) {  // expected in every SavedModel: summarised once in finish()
+      if (saver_.count++ == 0) {
+        saver_.first = location;
+        saver_.offset = n.offset;
+      }
+      saver_ops_.insert(n.op);
       return;
     }
     const bool fixed = !path.empty();
@@ -455,6 +466,8 @@ class Judge {
 
   static constexpr std::size_t kPerOp = 16;
   Analysis& out_;
+  Custom saver_;
+  std::set<std::string> saver_ops_;
   std::map<std::string, Custom> custom_;
   std::map<std::string, std::size_t> per_op_, capped_;
   std::map<std::string, std::string> capped_rule_;
