@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 
 #include "scan/protobuf_wire.hpp"
@@ -187,6 +190,39 @@ TEST(ProtobufWire, RejectsGroupsAndOverlongVarints) {
     pb::Reader r(as_bytes(*bad));
     EXPECT_FALSE(r.next(f)) << bad->size();
   }
+}
+
+}  // namespace
+}  // namespace mlsc::scan::tf
+
+namespace mlsc::scan::tf {
+namespace {
+
+std::string slurp(const std::string& rel) {
+  std::ifstream in(std::string(MLSC_SOURCE_DIR) + "/" + rel);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Every category the op policy can put in a rule id has a catalogue entry.
+TEST(TfOpPolicy, EveryCategoryHasARuleEntry) {
+  const std::string policy = slurp("data/tensorflow/op_policy.txt");
+  const std::string rules = slurp("data/rules/tensorflow.yaml");
+  ASSERT_FALSE(policy.empty());
+  std::istringstream lines(policy);
+  std::string line;
+  int ops = 0;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream words(line);
+    std::string op, severity, category;
+    words >> op >> severity >> category;
+    ++ops;
+    EXPECT_NE(rules.find("- id: tensorflow." + category + "\n"), std::string::npos) << line;
+    EXPECT_TRUE(severity == "critical" || severity == "high" || severity == "medium" ||
+                severity == "low" || severity == "info")
+        << line;
+  }
+  EXPECT_GT(ops, 50);
 }
 
 }  // namespace
