@@ -126,9 +126,8 @@ std::optional<std::pair<std::string, bool>> read_string(hid_t attr, std::uint64_
 }
 
 void send_attribute(ChildState& st, std::string_view object, std::string_view name, hid_t attr) {
-  const std::uint64_t left = st.limits->max_output_bytes > st.sent
-                                 ? st.limits->max_output_bytes - st.sent
-                                 : 0;
+  const std::uint64_t left =
+      st.limits->max_output_bytes > st.sent ? st.limits->max_output_bytes - st.sent : 0;
   auto value = read_string(attr, std::min(st.limits->max_attribute_bytes, left));
   if (!value) return;
   st.sent += value->first.size() + object.size() + name.size();
@@ -176,7 +175,9 @@ std::uint64_t current_vm_bytes() {
   unsigned long pages = 0;
   const int n = std::fscanf(f, "%lu", &pages);
   std::fclose(f);
-  return n == 1 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
+  return n == 1
+             ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE))
+             : 0;
 }
 
 [[noreturn]] void child_main(ByteView data, int fd, const ProbeLimits& limits) {
@@ -257,7 +258,8 @@ class ReplyReader {
   bool u64(std::uint64_t& v) {
     if (s_.size() - pos_ < 8) return false;
     v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<std::uint8_t>(s_[pos_ + static_cast<std::size_t>(i)]);
+    for (int i = 7; i >= 0; --i)
+      v = (v << 8) | static_cast<std::uint8_t>(s_[pos_ + static_cast<std::size_t>(i)]);
     pos_ += 8;
     return true;
   }
@@ -354,12 +356,12 @@ Expected<Superblock> check_superblock(ByteView data) {
     return Error::at(s + 8, "unknown HDF5 superblock version " + std::to_string(sb.version));
   }
   if (sb.offset_size != 2 && sb.offset_size != 4 && sb.offset_size != 8) {
-    return Error::at(s + 9, "HDF5 address size " + std::to_string(sb.offset_size) +
-                                " is not 2, 4 or 8 bytes");
+    return Error::at(
+        s + 9, "HDF5 address size " + std::to_string(sb.offset_size) + " is not 2, 4 or 8 bytes");
   }
   if (sb.length_size != 2 && sb.length_size != 4 && sb.length_size != 8) {
-    return Error::at(s + 10, "HDF5 length size " + std::to_string(sb.length_size) +
-                                 " is not 2, 4 or 8 bytes");
+    return Error::at(
+        s + 10, "HDF5 length size " + std::to_string(sb.length_size) + " is not 2, 4 or 8 bytes");
   }
   const std::uint64_t o = static_cast<std::uint64_t>(sb.offset_size);
   const auto base = read_address(data, base_at, sb.offset_size);
@@ -370,9 +372,10 @@ Expected<Superblock> check_superblock(ByteView data) {
   }
   sb.base = *base;
   if (*eof > data.size() || sb.base > data.size() - *eof) {
-    return Error::at(base_at + 2 * o, "HDF5 file is truncated: its superblock says it ends at byte " +
-                                          std::to_string(sb.base + *eof) + " but it has " +
-                                          std::to_string(data.size()));
+    return Error::at(base_at + 2 * o,
+                     "HDF5 file is truncated: its superblock says it ends at byte " +
+                         std::to_string(sb.base + *eof) + " but it has " +
+                         std::to_string(data.size()));
   }
   sb.end = sb.base + *eof;
   return sb;

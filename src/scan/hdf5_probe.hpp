@@ -36,8 +36,8 @@ struct Superblock {
   int version = 0;
   int offset_size = 8;
   int length_size = 8;
-  std::uint64_t base = 0;    // absolute address all other addresses are relative to
-  std::uint64_t end = 0;     // absolute end of the HDF5 data (base + end-of-file address)
+  std::uint64_t base = 0;  // absolute address all other addresses are relative to
+  std::uint64_t end = 0;   // absolute end of the HDF5 data (base + end-of-file address)
 };
 
 Expected<Superblock> check_superblock(ByteView data);
@@ -53,7 +53,7 @@ struct Probe {
   std::vector<Attribute> attributes;  // root string attributes; model/training configs anywhere
   std::uint64_t objects = 0;          // groups and datasets visited
   bool objects_truncated = false;
-  std::string open_error;             // libhdf5 refused the file (it said why only vaguely)
+  std::string open_error;  // libhdf5 refused the file (it said why only vaguely)
 };
 
 struct ProbeLimits {

@@ -13,23 +13,77 @@ namespace {
 
 // Calls and attributes that execute code, start processes, touch files or the network, or reach
 // the interpreter's internals; a Lambda that does arithmetic on tensors needs none of them.
-constexpr std::array<std::string_view, 62> kDangerousNames = {
-    "eval", "exec", "compile", "__import__", "open", "system", "popen", "popen2", "popen3",
-    "spawnl", "spawnle", "spawnlp", "spawnv", "spawnve", "spawnvp", "execl", "execle", "execlp",
-    "execv", "execve", "execvp", "fork", "forkpty", "kill", "remove", "unlink", "rmdir", "rmtree",
-    "Popen", "check_output", "check_call", "getoutput", "getstatusoutput", "urlopen",
-    "urlretrieve", "create_connection", "__builtins__", "__globals__", "__subclasses__",
-    "__getattribute__", "globals", "locals", "vars", "getattr", "setattr", "delattr", "breakpoint",
-    "import_module", "load_library", "load_op_library", "loads", "write_file", "read_file",
-    "GFile", "py_function", "numpy_function", "py_func", "b64decode", "fromhex", "chmod", "chown",
-    "putenv"};
+constexpr std::array<std::string_view, 62> kDangerousNames = {"eval",
+                                                              "exec",
+                                                              "compile",
+                                                              "__import__",
+                                                              "open",
+                                                              "system",
+                                                              "popen",
+                                                              "popen2",
+                                                              "popen3",
+                                                              "spawnl",
+                                                              "spawnle",
+                                                              "spawnlp",
+                                                              "spawnv",
+                                                              "spawnve",
+                                                              "spawnvp",
+                                                              "execl",
+                                                              "execle",
+                                                              "execlp",
+                                                              "execv",
+                                                              "execve",
+                                                              "execvp",
+                                                              "fork",
+                                                              "forkpty",
+                                                              "kill",
+                                                              "remove",
+                                                              "unlink",
+                                                              "rmdir",
+                                                              "rmtree",
+                                                              "Popen",
+                                                              "check_output",
+                                                              "check_call",
+                                                              "getoutput",
+                                                              "getstatusoutput",
+                                                              "urlopen",
+                                                              "urlretrieve",
+                                                              "create_connection",
+                                                              "__builtins__",
+                                                              "__globals__",
+                                                              "__subclasses__",
+                                                              "__getattribute__",
+                                                              "globals",
+                                                              "locals",
+                                                              "vars",
+                                                              "getattr",
+                                                              "setattr",
+                                                              "delattr",
+                                                              "breakpoint",
+                                                              "import_module",
+                                                              "load_library",
+                                                              "load_op_library",
+                                                              "loads",
+                                                              "write_file",
+                                                              "read_file",
+                                                              "GFile",
+                                                              "py_function",
+                                                              "numpy_function",
+                                                              "py_func",
+                                                              "b64decode",
+                                                              "fromhex",
+                                                              "chmod",
+                                                              "chown",
+                                                              "putenv"};
 
 // Modules whose mere use in a Lambda means process, file, network or interpreter access.
 constexpr std::array<std::string_view, 30> kDangerousModules = {
-    "os", "posix", "nt", "subprocess", "sys", "socket", "shutil", "pty", "ctypes", "importlib",
-    "builtins", "__builtin__", "marshal", "pickle", "dill", "requests", "urllib", "urllib2",
-    "urllib3", "http", "httplib", "ftplib", "telnetlib", "smtplib", "webbrowser", "code",
-    "codeop", "runpy", "multiprocessing", "pathlib"};
+    "os",       "posix",       "nt",        "subprocess",      "sys",
+    "socket",   "shutil",      "pty",       "ctypes",          "importlib",
+    "builtins", "__builtin__", "marshal",   "pickle",          "dill",
+    "requests", "urllib",      "urllib2",   "urllib3",         "http",
+    "httplib",  "ftplib",      "telnetlib", "smtplib",         "webbrowser",
+    "code",     "codeop",      "runpy",     "multiprocessing", "pathlib"};
 
 int base64_value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -185,15 +239,14 @@ CodeVerdict judge_lambda_code(std::string_view code, std::string_view module,
   if (!module.empty() && is_dangerous_module(module)) {
     dangerous.push_back("module " + std::string(module) + " (its globals are the function's)");
   }
-  const std::string cve =
-      " (CVE-2024-3660; the .h5 loader ignores safe_mode, CVE-2025-9905)";
+  const std::string cve = " (CVE-2024-3660; the .h5 loader ignores safe_mode, CVE-2025-9905)";
   if (summary) {
     v.bytecode = true;
     add_dangerous(dangerous, seen, summary->names);
     add_dangerous(dangerous, seen, summary->strings);
     v.detail = "carries marshalled Python bytecode (CPython " + summary->layout + " layout, " +
-               std::to_string(summary->code_objects) + " code object(s): " +
-               list(summary->code_names, 4, 40, false) +
+               std::to_string(summary->code_objects) +
+               " code object(s): " + list(summary->code_names, 4, 40, false) +
                ") that Keras runs when it rebuilds the model at load" + cve;
     if (!dangerous.empty()) v.detail += "; it uses " + list(dangerous, 12, 60, false);
     if (!summary->names.empty()) v.detail += "; names: " + list(summary->names, 12, 40, false);
@@ -204,8 +257,8 @@ CodeVerdict judge_lambda_code(std::string_view code, std::string_view module,
     add_dangerous(dangerous, seen, identifiers(code.substr(0, 4096)));
     v.detail = "holds a function that is not marshalled bytecode (" +
                printable(summary.error().describe(), 120) +
-               "), so Keras would fail to load it as saved; its text is '" +
-               printable(code, 120) + "'";
+               "), so Keras would fail to load it as saved; its text is '" + printable(code, 120) +
+               "'";
     if (!dangerous.empty()) v.detail += " and names " + list(dangerous, 12, 60, false);
   }
   v.dangerous = dangerous;

@@ -25,10 +25,10 @@ bool is_dangerous_name(std::string_view name);
 
 struct CodeVerdict {
   Severity severity = Severity::high;
-  std::string rule;                  // keras.lambda-layer or keras.lambda-dangerous-code
-  std::string detail;                // "carries marshalled Python bytecode (...) ..."
+  std::string rule;                    // keras.lambda-layer or keras.lambda-dangerous-code
+  std::string detail;                  // "carries marshalled Python bytecode (...) ..."
   std::vector<std::string> dangerous;  // the names that made it critical
-  bool bytecode = false;             // the text decoded to a marshalled code object
+  bool bytecode = false;               // the text decoded to a marshalled code object
 };
 
 // `code` is the config's string; `module` the Keras 2 `module` whose globals the function gets

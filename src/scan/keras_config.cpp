@@ -197,8 +197,10 @@ class Walker {
 
   void finish() {
     for (const auto& [rule, n] : suppressed_) {
-      report_.issues.push_back(
-          {suppressed_severity_[rule], rule, std::to_string(n) + " more " + rule + " findings not listed", {}});
+      report_.issues.push_back({suppressed_severity_[rule],
+                                rule,
+                                std::to_string(n) + " more " + rule + " findings not listed",
+                                {}});
     }
   }
 
@@ -214,7 +216,8 @@ class Walker {
     return name.empty() ? path : join(path, name);
   }
 
-  void add(Severity severity, const std::string& rule, std::string message, const std::string& path) {
+  void add(Severity severity, const std::string& rule, std::string message,
+           const std::string& path) {
     auto& n = per_rule_[rule];
     if (++n > limits_.max_issues_per_rule) {
       ++suppressed_[rule];
@@ -304,13 +307,12 @@ class Walker {
     if (gt == std::string::npos) return;
     const std::string package = registered.substr(0, gt);
     if (!module.empty() && !keras_namespace(module)) return;  // reported with its module
-    if (keras_family(package) || package == "keras" || package == "Custom" ||
-        package == "Addons") {
+    if (keras_family(package) || package == "keras" || package == "Custom" || package == "Addons") {
       if (package != "Custom" || builtin_classes().count(registered.substr(gt + 1))) return;
     }
     custom_once(Severity::medium, registered,
-                "registered custom object '" + printable(registered, 100) + "' at " +
-                    where(path) + ": loading needs the package that registers it, whose code "
+                "registered custom object '" + printable(registered, 100) + "' at " + where(path) +
+                    ": loading needs the package that registers it, whose code "
                     "then runs",
                 path);
   }
@@ -340,8 +342,8 @@ class Walker {
       if (type == "raw" || (std::string_view(key) != "function" && type.empty())) continue;
       if (type == "function") {
         ++report_.lambdas;
-        named_keras2_function(v->is_string() ? v->get<std::string>() : std::string(), module,
-                              path, key);
+        named_keras2_function(v->is_string() ? v->get<std::string>() : std::string(), module, path,
+                              key);
         continue;
       }
       ++report_.lambdas;
@@ -393,8 +395,8 @@ class Walker {
   void tf_op_lambda(const json& inner, const std::string& path) {
     const std::string fn = string_member(inner, "function");
     static constexpr std::array<std::string_view, 8> kRisky = {
-        "io.", "py_func", "py_function", "numpy_function", "gfile", "write_file", "read_file",
-        "load_op_library"};
+        "io.",   "py_func",    "py_function", "numpy_function",
+        "gfile", "write_file", "read_file",   "load_op_library"};
     for (const auto risky : kRisky) {
       if (fn.find(risky) != std::string::npos) {
         add(Severity::high, "keras.tf-op-file-access",
@@ -469,8 +471,8 @@ Parsed parse(std::string_view text, std::size_t max_depth) {
 
 }  // namespace
 
-Report analyse_config(std::string_view json_text, const ImportPolicy& policy,
-                      std::string_view root, const Limits& limits) {
+Report analyse_config(std::string_view json_text, const ImportPolicy& policy, std::string_view root,
+                      const Limits& limits) {
   Report report;
   Parsed p = parse(json_text, limits.max_depth);
   if (!p.error.empty()) {
@@ -526,8 +528,8 @@ class TopLevelKeys {
 
  private:
   void skip_ws() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\n' || s_[pos_] == '\r' ||
-                                s_[pos_] == '\t')) {
+    while (pos_ < s_.size() &&
+           (s_[pos_] == ' ' || s_[pos_] == '\n' || s_[pos_] == '\r' || s_[pos_] == '\t')) {
       ++pos_;
     }
   }
@@ -587,7 +589,8 @@ class TopLevelKeys {
 JsonKind classify_json(ByteView data) {
   std::size_t i = 0;
   if (starts_with(data, "\xEF\xBB\xBF")) i = 3;
-  while (i < data.size() && (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t')) {
+  while (i < data.size() &&
+         (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t')) {
     ++i;
   }
   if (i >= data.size() || data[i] != '{') return JsonKind::none;

@@ -37,10 +37,10 @@ struct Payload {
 struct Report {
   std::vector<Issue> issues;
   std::vector<Payload> payloads;
-  std::size_t objects = 0;     // serialised Keras objects visited
-  std::size_t lambdas = 0;     // Lambda functions (bytecode or named) found
-  std::string root_class;      // class_name of the top-level object ("Sequential", ...)
-  bool parsed = false;         // the text was valid JSON
+  std::size_t objects = 0;  // serialised Keras objects visited
+  std::size_t lambdas = 0;  // Lambda functions (bytecode or named) found
+  std::string root_class;   // class_name of the top-level object ("Sequential", ...)
+  bool parsed = false;      // the text was valid JSON
 };
 
 struct Limits {

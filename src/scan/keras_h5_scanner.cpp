@@ -41,8 +41,9 @@ class KerasH5Scan {
     auto probe = hdf5::probe(data_);
     if (!probe) {
       ctx_.add(Severity::high, "unscannable",
-               probe.error().message + "; the file is malformed (possibly on purpose) and was "
-               "not analysed");
+               probe.error().message +
+                   "; the file is malformed (possibly on purpose) and was "
+                   "not analysed");
       return;
     }
     if (!probe->open_error.empty()) {

@@ -39,7 +39,8 @@ Expected<bool> Reader::next(Field& f) {
     case WireType::i32: {
       const std::size_t n = f.type == WireType::i64 ? 8 : 4;
       if (data_.size() - pos_ < n) return Error::at(f.offset, "protobuf fixed field truncated");
-      for (std::size_t i = 0; i < n; ++i) f.varint |= static_cast<std::uint64_t>(data_[pos_ + i]) << (8 * i);
+      for (std::size_t i = 0; i < n; ++i)
+        f.varint |= static_cast<std::uint64_t>(data_[pos_ + i]) << (8 * i);
       pos_ += n;
       return true;
     }

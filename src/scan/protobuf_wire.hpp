@@ -11,14 +11,21 @@
 
 namespace mlsc::scan::pb {
 
-enum class WireType : std::uint8_t { varint = 0, i64 = 1, len = 2, group_start = 3, group_end = 4, i32 = 5 };
+enum class WireType : std::uint8_t {
+  varint = 0,
+  i64 = 1,
+  len = 2,
+  group_start = 3,
+  group_end = 4,
+  i32 = 5
+};
 
 struct Field {
   std::uint32_t number = 0;
   WireType type = WireType::varint;
-  std::uint64_t varint = 0;  // varint, i64 and i32 values
-  ByteView bytes;            // len payload
-  std::uint64_t offset = 0;  // absolute offset of the tag
+  std::uint64_t varint = 0;          // varint, i64 and i32 values
+  ByteView bytes;                    // len payload
+  std::uint64_t offset = 0;          // absolute offset of the tag
   std::uint64_t payload_offset = 0;  // absolute offset of a len payload
 };
 

@@ -13,9 +13,12 @@ enum class Layout { py311, py38, py30 };
 
 constexpr std::string_view layout_name(Layout l) {
   switch (l) {
-    case Layout::py311: return "3.11+";
-    case Layout::py38: return "3.8-3.10";
-    case Layout::py30: return "3.0-3.7";
+    case Layout::py311:
+      return "3.11+";
+    case Layout::py38:
+      return "3.8-3.10";
+    case Layout::py30:
+      return "3.0-3.7";
   }
   return "?";
 }
@@ -125,31 +128,65 @@ class Reader {
 
   Expected<void> fill(std::size_t idx, char type, std::size_t start) {
     switch (type) {
-      case '0': nodes_[idx].kind = Kind::null; return {};
-      case 'N': case 'F': case 'T': case 'S': case '.':
+      case '0':
+        nodes_[idx].kind = Kind::null;
+        return {};
+      case 'N':
+      case 'F':
+      case 'T':
+      case 'S':
+      case '.':
         nodes_[idx].kind = Kind::singleton;
         return {};
-      case 'i': nodes_[idx].kind = Kind::number; return skip(4);
-      case 'I': case 'g': nodes_[idx].kind = Kind::number; return skip(8);
-      case 'y': nodes_[idx].kind = Kind::number; return skip(16);
-      case 'f': nodes_[idx].kind = Kind::number; return text_float();
+      case 'i':
+        nodes_[idx].kind = Kind::number;
+        return skip(4);
+      case 'I':
+      case 'g':
+        nodes_[idx].kind = Kind::number;
+        return skip(8);
+      case 'y':
+        nodes_[idx].kind = Kind::number;
+        return skip(16);
+      case 'f':
+        nodes_[idx].kind = Kind::number;
+        return text_float();
       case 'x': {
         nodes_[idx].kind = Kind::number;
         auto re = text_float();
         if (!re) return re;
         return text_float();
       }
-      case 'l': nodes_[idx].kind = Kind::number; return long_digits();
-      case 's': return string(idx, Kind::bytes, false);
-      case 't': case 'u': case 'a': case 'A': return string(idx, Kind::str, false);
-      case 'z': case 'Z': return string(idx, Kind::str, true);
-      case '(': case '[': case '<': case '>':
-        return sequence(idx, type == '(' ? Kind::tuple : type == '[' ? Kind::list : Kind::set,
+      case 'l':
+        nodes_[idx].kind = Kind::number;
+        return long_digits();
+      case 's':
+        return string(idx, Kind::bytes, false);
+      case 't':
+      case 'u':
+      case 'a':
+      case 'A':
+        return string(idx, Kind::str, false);
+      case 'z':
+      case 'Z':
+        return string(idx, Kind::str, true);
+      case '(':
+      case '[':
+      case '<':
+      case '>':
+        return sequence(idx,
+                        type == '('   ? Kind::tuple
+                        : type == '[' ? Kind::list
+                                      : Kind::set,
                         false);
-      case ')': return sequence(idx, Kind::tuple, true);
-      case '{': return dict(idx);
-      case ':': return slice(idx);
-      case 'c': return code_object(idx);
+      case ')':
+        return sequence(idx, Kind::tuple, true);
+      case '{':
+        return dict(idx);
+      case ':':
+        return slice(idx);
+      case 'c':
+        return code_object(idx);
       default:
         return Error::at(start, "unknown marshal type byte 0x" + hex_byte(data_[start]));
     }

@@ -24,8 +24,8 @@ struct Limits {
 };
 
 struct CodeSummary {
-  std::string layout;             // "3.11+", "3.8-3.10" or "3.0-3.7"
-  std::size_t code_objects = 0;   // the function and every nested code object
+  std::string layout;                   // "3.11+", "3.8-3.10" or "3.0-3.7"
+  std::size_t code_objects = 0;         // the function and every nested code object
   std::vector<std::string> names;       // co_names of every code object (globals, attributes)
   std::vector<std::string> strings;     // str/bytes constants (co_consts), in first-seen order
   std::vector<std::string> code_names;  // co_name of each code object

@@ -276,9 +276,9 @@ const std::unordered_set<std::string>& standard_ops() {
 }
 
 // Attributes whose strings name files, URLs or streams: quoted in messages.
-constexpr std::string_view kPathAttrs[] = {"filename", "file_pattern", "memory_region_name",
-                                           "output_stream", "debug_urls", "descriptor_source",
-                                           "address", "ckpt_path", "path", "shared_name"};
+constexpr std::string_view kPathAttrs[] = {
+    "filename",          "file_pattern", "memory_region_name", "output_stream", "debug_urls",
+    "descriptor_source", "address",      "ckpt_path",          "path",          "shared_name"};
 
 std::string printable(std::string_view s, std::size_t max_chars) {
   std::string out;
@@ -344,8 +344,11 @@ class Judge {
            c.first, c.offset});
     }
     for (const auto& [op, n] : capped_) {
-      out_.issues.push_back({capped_severity_[op], capped_rule_[op],
-                             std::to_string(n) + " more '" + op + "' nodes not listed", {}, 0});
+      out_.issues.push_back({capped_severity_[op],
+                             capped_rule_[op],
+                             std::to_string(n) + " more '" + op + "' nodes not listed",
+                             {},
+                             0});
     }
   }
 
@@ -403,7 +406,8 @@ class Judge {
              const std::unordered_map<std::string, const Node*>& by_name) {
     const std::string path = const_input(n, by_name);
     std::string context = path_attrs(n);
-    if (!path.empty()) context += (context.empty() ? "" : ", ") + ("path '" + printable(path, 200) + "'");
+    if (!path.empty())
+      context += (context.empty() ? "" : ", ") + ("path '" + printable(path, 200) + "'");
     const std::string suffix = context.empty() ? "" : " (" + context + ")";
     if (rule.category == "checkpoint-io") {
       if (n.op.find("Restore") != std::string::npos) out_.restores_variables = true;
@@ -412,8 +416,8 @@ class Judge {
     }
     if (n.op == "PrintV2") {
       const auto it = n.strings.find("output_stream");
-      const bool to_file = it != n.strings.end() && !it->second.empty() &&
-                           it->second[0].rfind("file://", 0) == 0;
+      const bool to_file =
+          it != n.strings.end() && !it->second.empty() && it->second[0].rfind("file://", 0) == 0;
       if (!to_file) return;
       add(Severity::high, "tensorflow.file-write", n.op,
           "PrintV2 node " + location + " appends to a file" + suffix, location, n.offset);
@@ -443,12 +447,14 @@ class Judge {
   void assets(const MetaGraph& mg) {
     for (const auto& [name, offset] : mg.asset_files) {
       out_.asset_files.emplace_back(name, offset);
-      const bool escapes = (!name.empty() && name[0] == '/') || name.find("..") != std::string::npos ||
-                           (name.size() > 1 && name[1] == ':') || name.find('\\') != std::string::npos;
+      const bool escapes =
+          (!name.empty() && name[0] == '/') || name.find("..") != std::string::npos ||
+          (name.size() > 1 && name[1] == ':') || name.find('\\') != std::string::npos;
       if (!escapes) continue;
       add(Severity::high, "tensorflow.asset-path", "asset",
-          "asset file '" + printable(name, 200) + "' is not a plain name inside assets/: the "
-          "loader joins it to the assets folder, so it reads a file elsewhere on the machine",
+          "asset file '" + printable(name, 200) +
+              "' is not a plain name inside assets/: the "
+              "loader joins it to the assets folder, so it reads a file elsewhere on the machine",
           "assets", offset);
     }
   }

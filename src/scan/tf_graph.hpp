@@ -35,8 +35,8 @@ struct Function {
 };
 
 struct KerasMetadata {
-  std::string where;       // node path or identifier, for messages
-  std::string json;        // the metadata JSON
+  std::string where;  // node path or identifier, for messages
+  std::string json;   // the metadata JSON
   std::uint64_t offset = 0;
 };
 
@@ -46,7 +46,7 @@ struct MetaGraph {
   std::vector<Function> functions;
   std::string saver_filename_tensor;  // SaverDef.filename_tensor_name
   std::vector<std::pair<std::string, std::uint64_t>> asset_files;
-  std::vector<KerasMetadata> keras;   // SavedUserObject.metadata (TF 2.0-2.4 Keras)
+  std::vector<KerasMetadata> keras;  // SavedUserObject.metadata (TF 2.0-2.4 Keras)
 };
 
 struct SavedModel {

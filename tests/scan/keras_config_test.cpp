@@ -35,7 +35,8 @@ std::string k2_lambda(const std::string& code) {
     {"class_name": "Dense", "config": {"name": "dense", "units": 3}},
     {"class_name": "Functional", "config": {"name": "encoder", "layers": [
       {"class_name": "Lambda", "name": "lambda_3", "config": {"name": "lambda_3",
-       "function": [")" + code + R"(", null, null], "function_type": "lambda",
+       "function": [")" +
+         code + R"(", null, null], "function_type": "lambda",
        "module": "__main__", "output_shape": null, "output_shape_type": "raw"}}]}}]}})";
 }
 
@@ -112,13 +113,15 @@ TEST(KerasConfig, BuiltinsEvalThroughFunctionConfigIsCritical) {
 }
 
 TEST(KerasConfig, GadgetsFromPublishedBypassesAreCritical) {
-  for (const char* g : {R"("keras.utils", "class_name": "function", "config": "get_file")",
-                        R"("keras.config", "class_name": "function", "config": "enable_unsafe_deserialization")",
-                        R"("keras.models", "class_name": "function", "config": "load_model")",
-                        R"("keras.layers", "class_name": "TorchModuleWrapper", "config": {"name": "t"})"}) {
+  for (const char* g :
+       {R"("keras.utils", "class_name": "function", "config": "get_file")",
+        R"("keras.config", "class_name": "function", "config": "enable_unsafe_deserialization")",
+        R"("keras.models", "class_name": "function", "config": "load_model")",
+        R"("keras.layers", "class_name": "TorchModuleWrapper", "config": {"name": "t"})"}) {
     const Report r = analyse_config(
         std::string(R"({"module": "keras", "class_name": "Sequential", "config": {"name": "s",
-          "layers": [{"module": )") + g + "}]}}",
+          "layers": [{"module": )") +
+            g + "}]}}",
         policy());
     const Issue* i = find(r, "keras.unsafe-function");
     ASSERT_NE(i, nullptr) << g;

@@ -44,7 +44,8 @@ constexpr std::string_view kNested311 =
 class Builder {
  public:
   Builder& i32(std::int32_t v) {
-    for (int i = 0; i < 4; ++i) s += static_cast<char>((static_cast<std::uint32_t>(v) >> (8 * i)) & 0xFF);
+    for (int i = 0; i < 4; ++i)
+      s += static_cast<char>((static_cast<std::uint32_t>(v) >> (8 * i)) & 0xFF);
     return *this;
   }
   Builder& bytes(std::string_view b) {

@@ -51,7 +51,8 @@ std::string fn(const std::string& name, const std::string& nodes_as_graph_nodes)
 }
 std::string saved_model(const std::string& graph, const std::string& meta_extra = "",
                         const std::string& saver = "saver_filename:0") {
-  const std::string mg = len(1, len(4, "serve")) + len(2, graph) + len(3, len(1, saver)) + meta_extra;
+  const std::string mg =
+      len(1, len(4, "serve")) + len(2, graph) + len(3, len(1, saver)) + meta_extra;
   return vint(1, 1) + len(2, mg);
 }
 
@@ -98,10 +99,11 @@ TEST(TfGraph, StandardSaverIsInfoAndOtherCheckpointOpsAreNot) {
   EXPECT_EQ(a.issues[0].severity, Severity::info);
   EXPECT_TRUE(a.restores_variables);
 
-  const std::string tf2 = node("saver_filename", "Placeholder") +
-                          len(2, fn("__inference__traced_save_9", node("s", "SaveV2", {"file_prefix"})) +
-                                     fn("__inference_serve_3", node("evil", "SaveV2", {"k:output:0"}) +
-                                                                   node("k", "Const", {}, attr_const("/tmp/x"))));
+  const std::string tf2 =
+      node("saver_filename", "Placeholder") +
+      len(2, fn("__inference__traced_save_9", node("s", "SaveV2", {"file_prefix"})) +
+                 fn("__inference_serve_3", node("evil", "SaveV2", {"k:output:0"}) +
+                                               node("k", "Const", {}, attr_const("/tmp/x"))));
   const auto b = run(saved_model(tf2));
   int info = 0, high = 0;
   for (const auto& i : b.issues) {
@@ -137,8 +139,8 @@ TEST(TfGraph, PrintV2IsOnlyAFindingWhenItWritesAFile) {
 }
 
 TEST(TfGraph, AssetNamesThatLeaveAssetsAreHigh) {
-  const auto a = run(saved_model(node("x", "Placeholder"), len(6, len(2, "../../etc/passwd")) +
-                                                               len(6, len(2, "vocab.txt"))));
+  const auto a = run(saved_model(node("x", "Placeholder"),
+                                 len(6, len(2, "../../etc/passwd")) + len(6, len(2, "vocab.txt"))));
   int n = 0;
   for (const auto& i : a.issues) n += i.rule == "tensorflow.asset-path";
   EXPECT_EQ(n, 1);
@@ -160,7 +162,8 @@ TEST(TfGraph, RecognitionIsByMessageShape) {
   EXPECT_FALSE(looks_like_saved_model({}));
   // An ONNX-like prefix: ir_version then producer_name then more fields.
   EXPECT_FALSE(looks_like_saved_model(as_bytes(vint(1, 7) + len(2, "pytorch") + len(3, "1.13"))));
-  const std::string md = len(1, vint(2, 1) + len(3, "root") + len(4, "_tf_keras_model") + len(5, "{}"));
+  const std::string md =
+      len(1, vint(2, 1) + len(3, "root") + len(4, "_tf_keras_model") + len(5, "{}"));
   EXPECT_TRUE(looks_like_keras_metadata(as_bytes(md)));
   EXPECT_FALSE(looks_like_keras_metadata(as_bytes(len(1, len(4, "other")))));
   EXPECT_FALSE(looks_like_saved_model(as_bytes(md)));
