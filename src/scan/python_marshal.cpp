@@ -1,7 +1,6 @@
 #include "python_marshal.hpp"
 
 #include <array>
-#include <limits>
 #include <set>
 #include <string_view>
 
@@ -32,7 +31,6 @@ struct Node {
 };
 
 constexpr std::uint8_t kFlagRef = 0x80;
-constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
 constexpr std::size_t kConstDepth = 4;  // nesting of tuples/frozensets inside co_consts
 
 // CPython registers these in the reference table when FLAG_REF is set; singletons never.
