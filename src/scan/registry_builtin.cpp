@@ -8,11 +8,19 @@ namespace {
 Registry make_builtin() {
   Registry r;
   // Most specific magic first; the raw pickle scanner parses, so it goes last.
+  // HDF5 with its signature at offset 0 first; after a user block (where another format's
+  // magic may sit) only once the other magic-based scanners have declined.
+  r.add(make_keras_h5_scanner());
   r.add(make_zip_scanner());
   r.add(make_archive_scanner());
   r.add(make_compressed_scanner());
   r.add(make_numpy_scanner());
   r.add(make_torch_legacy_scanner());
+  r.add(make_hdf5_user_block_scanner());
+  // Protobuf has no magic: these accept only their exact message shapes.
+  r.add(make_tf_savedmodel_scanner());
+  r.add(make_keras_metadata_scanner());
+  r.add(make_keras_json_scanner());
   r.add(make_pickle_scanner());
   return r;
 }

@@ -51,6 +51,17 @@ void ScanContext::add(Severity severity, std::string rule, std::string message,
       Finding{severity, std::move(rule), std::move(message), member_, offset});
 }
 
+void ScanContext::add_in(std::string_view location, Severity severity, std::string rule,
+                         std::string message, std::optional<std::uint64_t> offset) {
+  std::string where = member_;
+  if (!location.empty()) {
+    if (!where.empty()) where += '!';
+    where += location;
+  }
+  report_.findings.push_back(
+      Finding{severity, std::move(rule), std::move(message), std::move(where), offset});
+}
+
 void ScanContext::add_import(std::string module, std::string name, std::string verdict,
                              std::uint64_t offset) {
   report_.imports.push_back(

@@ -11,9 +11,9 @@ For each corpus, one `BIN scan SHARED/corpora/<name>/files --format json`, then:
   - every file labelled `malicious` must be reported at high or critical;
   - no file labelled `benign` or `malformed` may have a high or critical finding;
   - files labelled `unknown` are listed, not asserted;
-  - files whose format a later issue handles (Keras HDF5, TensorFlow protobuf, safetensors, Jinja2
-    templates and JSON/YAML manifests; see `deferred_format`) are listed as
-    "deferred: format not yet scanned" and never fail the test;
+  - files whose format a later issue handles (safetensors, Jinja2 templates and JSON/YAML
+    manifests; see `deferred_format`) are listed as "deferred: format not yet scanned" and never
+    fail the test. Keras HDF5 and TensorFlow SavedModel samples are scanned and asserted;
   - files in KNOWN_DISAGREEMENTS are held to the outcome given there instead of their label.
 
 Ends with `N passed, M failed`; exit status 0 only when nothing failed.
@@ -55,23 +55,18 @@ KNOWN_DISAGREEMENTS = {
 
 def deferred_format(path):
     """The format of a file that a later issue will scan, or None. Decided by content (magic
-    bytes, header structure, text syntax); only TensorFlow's protobuf, which has no magic, goes
-    by its conventional file extension."""
+    bytes, header structure, text syntax). Keras HDF5 and TensorFlow SavedModel files are scanned
+    by mlsc now and are never deferred."""
     try:
         with open(path, 'rb') as f:
             head = f.read(65536)
             size = os.fstat(f.fileno()).st_size
     except OSError:
         return None
-    for off in (0, 512, 1024, 2048):  # HDF5 superblock may follow a user block
-        if head[off:off + 8] == b'\x89HDF\r\n\x1a\n':
-            return 'keras-hdf5'
     if len(head) >= 10:
         (n,) = struct.unpack('<Q', head[:8])
         if 2 <= n <= size - 8 and head[8:9] == b'{':
             return 'safetensors'
-    if path.endswith('.pb'):
-        return 'tensorflow-protobuf'
     if b'\0' in head:
         return None
     try:

@@ -54,6 +54,10 @@ class ScanContext {
   // Record a finding about the current member.
   void add(Severity severity, std::string rule, std::string message,
            std::optional<std::uint64_t> offset = std::nullopt);
+  // Record a finding about a logical part of the current member (a layer inside a model
+  // config, a node inside a graph): its member is the current member extended by `location`.
+  void add_in(std::string_view location, Severity severity, std::string rule,
+              std::string message, std::optional<std::uint64_t> offset = std::nullopt);
   void add_import(std::string module, std::string name, std::string verdict, std::uint64_t offset);
 
   // Scan `bytes` as the member `name` of the current member: recognise its format by content
