@@ -12,6 +12,7 @@ std::unique_ptr<Scanner> make_archive_scanner();       // archive_scanner.cpp (7
 std::unique_ptr<Scanner> make_compressed_scanner();    // compressed_scanner.cpp (gz, bz2, xz, ...)
 std::unique_ptr<Scanner> make_numpy_scanner();         // numpy_scanner.cpp (.npy)
 std::unique_ptr<Scanner> make_torch_legacy_scanner();  // torch_legacy_scanner.cpp
+std::unique_ptr<Scanner> make_onnx_scanner();          // onnx_scanner.cpp (onnx.ModelProto)
 std::unique_ptr<Scanner> make_pickle_scanner();        // pickle_scanner.cpp (raw, joblib)
 
 }  // namespace mlsc::scan
