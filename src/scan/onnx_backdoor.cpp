@@ -234,6 +234,7 @@ struct Context {
   std::size_t visits = 0;
   bool exhausted = false;  // the node budget ran out
   bool too_deep = false;   // function calls nested past kMaxGraphDepth
+  std::set<int> reported_triggers;
 };
 
 // A graph or a function body: the unit the passes run over.
@@ -736,6 +737,8 @@ class Analysis {
                                 " parameterised node(s) deep, last " +
                                 ctx_.text(s.network_deepest) + ")";
     if (s.trigger) {
+      // One trigger often drives several switches (mask both terms, then add): report it once.
+      if (!ctx_.reported_triggers.insert(s.trigger_origin).second) return;
       ctx_.issues.push_back(
           {Severity::high, "onnx.backdoor-trigger",
            "input-triggered switch at " + ctx_.text(s.node) + ": " + ctx_.text(s.trigger_origin) +

@@ -1,5 +1,7 @@
 #include "onnx_external_data.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <filesystem>
@@ -178,7 +180,8 @@ class Checker {
           who(refs) + " reads external data from " + quote(location) + ", which resolves to " +
               quote(target.string()) + " outside the model folder (through a symlink)");
     }
-    check_file(target, location, refs);
+    // Files outside the folder are not the model's to describe; what matters is reported.
+    if (contained && !lexical_escape) check_file(target, location, refs);
   }
 
  private:
