@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <memory>
 #include <set>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 namespace mlsc::scan::onnx_scan {
 
@@ -21,12 +23,13 @@ constexpr std::size_t kPreviewValues = 6;
 
 // What the forward pass knows about one value.
 struct Value {
-  bool dynamic = false;     // depends on the values (not only the shapes) of a graph input
-  bool trigger = false;     // a raw-input comparison result, or computed from one without weights
-  int max_params = 0;       // parameterised nodes on the deepest path from an input (if dynamic)
-  int source = -1;          // label: the graph input it derives from
-  int deepest = -1;         // label: the last parameterised node on that deepest path
-  int trigger_origin = -1;  // label: the comparison that makes it a trigger
+  bool dynamic = false;       // depends on the values (not only the shapes) of a graph input
+  bool trigger = false;       // a raw-input comparison result, or computed from one without weights
+  int max_params = 0;         // parameterised nodes on the deepest path from an input (if dynamic)
+  int source = -1;            // label: the graph input it derives from
+  int deepest = -1;           // label: the last parameterised node on that deepest path
+  int trigger_origin = -1;    // label: the comparison that makes it a trigger
+  std::uint64_t sources = 0;  // graph inputs it derives from (bit = input position mod 64)
 };
 
 bool is_raw(const Value& v) {
@@ -35,6 +38,7 @@ bool is_raw(const Value& v) {
 
 Value join(Value a, const Value& b) {
   if (!b.dynamic) return a;
+  const std::uint64_t sources = (a.dynamic ? a.sources : 0) | b.sources;
   if (!a.dynamic || b.max_params > a.max_params) {
     const bool trig = a.trigger;
     const int origin = a.trigger_origin;
@@ -46,7 +50,14 @@ Value join(Value a, const Value& b) {
     a.trigger_origin = b.trigger_origin;
   }
   a.trigger = a.trigger && a.max_params == 0;
+  a.sources = sources;
   return a;
+}
+
+// A trigger matters only on the input the network reads: the caller's data. A separate control
+// input (a sample rate, a class mask) that never reaches the network is configuration.
+bool same_input(const Value& a, const Value& b) {
+  return (a.sources & b.sources) != 0;
 }
 
 // Distance to a graph output in parameterised nodes, and which output (a label).
@@ -368,6 +379,11 @@ class Analysis {
     }
     if (st.flow == Flow::plain && !st.children.empty()) st.flow = Flow::other_graph;
     if (st.flow == Flow::if_node && st.children.size() != 2) st.flow = Flow::other_graph;
+    // Keep then_branch first whatever order the attributes were written in.
+    if (st.flow == Flow::if_node && !n.attribute().empty() &&
+        n.attribute(0).name() == "else_branch") {
+      std::swap(st.children[0], st.children[1]);
+    }
     if ((st.flow == Flow::loop || st.flow == Flow::scan) && st.children.size() != 1) {
       st.flow = Flow::other_graph;
     }
@@ -591,7 +607,7 @@ class Analysis {
   void note_switch(std::size_t i, const std::vector<Value>& in, const Value& trig) {
     const auto& n = node(i);
     const Value* net = network_operand(in);
-    if (net == nullptr || n.output_size() < 1) return;
+    if (net == nullptr || n.output_size() < 1 || !same_input(trig, *net)) return;
     Switch s;
     s.output = n.output(0);
     s.trigger_origin = trig.trigger_origin;
@@ -615,7 +631,7 @@ class Analysis {
     const Value* net = network_operand(in, from);
     if (net == nullptr || net->max_params < 2 || n.output_size() < 1) return;
     for (std::size_t k = from; k < in.size(); ++k) {
-      if (is_raw(in[k]) && in[k].source >= 0) {
+      if (is_raw(in[k]) && in[k].source >= 0 && same_input(in[k], *net)) {
         Switch s{n.output(0),  ctx_.label(node_path(i)), false, -1, net->max_params,
                  net->deepest, describe_bypass(in[k])};
         switches_.push_back(std::move(s));
@@ -646,7 +662,7 @@ class Analysis {
       const bool then_deep = t.dynamic && t.max_params == out.max_params;
       const Value& low = then_deep ? e : t;
       const Value& high = then_deep ? t : e;
-      if (!shallow(low, high.max_params)) continue;
+      if (!shallow(low, high.max_params) || !same_input(cond, high)) continue;
       switches_.push_back({n.output(k), ctx_.label(node_path(i)), true, cond.trigger_origin,
                            high.max_params, high.deepest,
                            describe_bypass(low) + " (the " +
@@ -780,6 +796,7 @@ Issues find_backdoors(const onnx::ModelProto& model) {
     if (weights.count(in.name()) == 0) {  // an initializer listed as input is a weight
       v.dynamic = true;
       v.source = ctx.label(quote(in.name()));
+      v.sources = std::uint64_t{1} << (inputs.size() % 64);
     }
     inputs.push_back(v);
   }
