@@ -238,6 +238,25 @@ def ort_confirm(work, fixtures, res):
     print(f'onnxruntime-web ({ORT_WEB}) confirms {len(got)} trigger/bypass proofs')
 
 
+def hf_cache_layout(mlsc, work, fixtures, res):
+    """A Hugging Face hub cache links every snapshot file into blobs/: the external data then
+    resolves outside the snapshot folder but beside the real model file, which is allowed."""
+    root = os.path.join(work, 'hf-cache', 'models--org--name')
+    shutil.rmtree(os.path.dirname(root), ignore_errors=True)
+    blobs = os.path.join(root, 'blobs')
+    snap = os.path.join(root, 'snapshots', '0123abcd')
+    os.makedirs(blobs)
+    os.makedirs(snap)
+    src = os.path.join(fixtures, 'benign', 'external_data')
+    for name, blob in (('model.onnx', 'a1'), ('model.onnx.data', 'b2')):
+        shutil.copy(os.path.join(src, name), os.path.join(blobs, blob))
+        os.symlink(os.path.join('..', '..', 'blobs', blob), os.path.join(snap, name))
+    _, doc = scan(mlsc, os.path.join(snap, 'model.onnx'))
+    entry = (doc.get('files') or [{}])[0]
+    res.check(worst(entry) == 'info', 'HF cache snapshot with external data in blobs/: clean',
+              describe(entry))
+
+
 def recognition(mlsc, work, res):
     d = os.path.join(work, 'not-onnx')
     shutil.rmtree(d, ignore_errors=True)
@@ -274,6 +293,7 @@ def main():
     if res.check(r.returncode == 0, 'fixtures generated', (r.stdout + r.stderr)[-800:]):
         print('\n'.join(l for l in r.stdout.splitlines() if 'PROVEN' in l or 'SKIP' in l))
         check_fixtures(mlsc, fixtures, res)
+        hf_cache_layout(mlsc, work, fixtures, res)
         ort_confirm(work, fixtures, res)
     real_world(mlsc, work, res)
     recognition(mlsc, work, res)
