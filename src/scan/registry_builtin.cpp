@@ -21,6 +21,10 @@ Registry make_builtin() {
   r.add(make_tf_savedmodel_scanner());
   r.add(make_keras_metadata_scanner());
   r.add(make_keras_json_scanner());
+  // ONNX has no magic number: it is recognised by the shape of its protobuf fields, a weaker
+  // test than every magic above, so it runs after them; pickle must parse to decide, so ONNX
+  // runs before it (no pickle opens with a valid ModelProto field layout).
+  r.add(make_onnx_scanner());
   r.add(make_pickle_scanner());
   return r;
 }

@@ -20,6 +20,7 @@ std::unique_ptr<Scanner> make_keras_metadata_scanner();
 std::unique_ptr<Scanner> make_hdf5_user_block_scanner();
 // keras_json_scanner.cpp: Keras config.json / metadata.json / model JSON
 std::unique_ptr<Scanner> make_keras_json_scanner();
+std::unique_ptr<Scanner> make_onnx_scanner();    // onnx_scanner.cpp (onnx.ModelProto)
 std::unique_ptr<Scanner> make_pickle_scanner();  // pickle_scanner.cpp (raw, joblib)
 
 }  // namespace mlsc::scan
