@@ -13,6 +13,11 @@ Registry make_builtin() {
   r.add(make_compressed_scanner());
   r.add(make_numpy_scanner());
   r.add(make_torch_legacy_scanner());
+  r.add(make_safetensors_scanner());
+  r.add(make_gguf_scanner());
+  // JSON and template text have no magic: they come after every binary format.
+  r.add(make_hf_json_scanner());
+  r.add(make_template_scanner());
   r.add(make_pickle_scanner());
   return r;
 }

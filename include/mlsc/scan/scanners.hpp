@@ -12,6 +12,10 @@ std::unique_ptr<Scanner> make_archive_scanner();       // archive_scanner.cpp (7
 std::unique_ptr<Scanner> make_compressed_scanner();    // compressed_scanner.cpp (gz, bz2, xz, ...)
 std::unique_ptr<Scanner> make_numpy_scanner();         // numpy_scanner.cpp (.npy)
 std::unique_ptr<Scanner> make_torch_legacy_scanner();  // torch_legacy_scanner.cpp
+std::unique_ptr<Scanner> make_safetensors_scanner();   // safetensors_scanner.cpp
+std::unique_ptr<Scanner> make_gguf_scanner();          // gguf_scanner.cpp (GGUF v1-v3)
+std::unique_ptr<Scanner> make_hf_json_scanner();       // hf_json_scanner.cpp (JSON configs)
+std::unique_ptr<Scanner> make_template_scanner();      // template_scanner.cpp (.jinja text)
 std::unique_ptr<Scanner> make_pickle_scanner();        // pickle_scanner.cpp (raw, joblib)
 
 }  // namespace mlsc::scan
