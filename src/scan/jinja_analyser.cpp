@@ -315,6 +315,13 @@ class Analyser {
     }
   }
 
+  // getattr(x, '__class__') where a template (or a non-Jinja engine) provides getattr.
+  void getattr_call(const Node& n, int depth) {
+    const Node& callee = n.kids[0];
+    if (callee.kind != K::name || callee.text != "getattr" || n.kids.size() < 3) return;
+    if (auto a = const_str(n.kids[2], depth)) attribute(*a, n.pos, "through getattr()");
+  }
+
   void walk(const Node& n, int depth) {
     if (depth > 256) return;
     switch (n.kind) {
@@ -325,7 +332,10 @@ class Analyser {
         break;
       case K::item: subscript(n, depth); break;
       case K::filter: filter(n, depth); break;
-      case K::call: format_call(n, depth); break;
+      case K::call:
+        format_call(n, depth);
+        getattr_call(n, depth);
+        break;
       default: break;
     }
     for (const auto& k : n.kids) walk(k, depth + 1);

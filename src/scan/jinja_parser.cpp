@@ -497,10 +497,24 @@ class StatementParser {
     }
   }
 
+  // for-loop targets are names, possibly in a (nested) tuple: `k, v` or `(a, (b, c))`.
+  Expected<void> target_names(std::vector<std::string>& out, int depth = 0) {
+    if (depth > 16) return Error::at(p_.here(), "loop target nested too deeply");
+    do {
+      if (p_.skip_op("(")) {
+        if (auto r = target_names(out, depth + 1); !r) return r;
+        if (auto e = p_.expect_op(")"); !e) return e;
+      } else {
+        auto name = p_.expect_name();
+        if (!name) return name.error();
+        out.push_back(*name);
+      }
+    } while (p_.skip_op(","));
+    return {};
+  }
+
   Expected<void> for_tag(Statement& st) {
-    auto target = p_.tuple(false);
-    if (!target) return target.error();
-    names_of(*target, st.binds);
+    if (auto r = target_names(st.binds); !r) return r;
     if (!p_.skip_name("in")) return Error::at(p_.here(), "expected 'in'");
     if (auto r = push(st, p_.tuple(false)); !r) return r;
     if (p_.skip_name("if")) {
@@ -511,10 +525,16 @@ class StatementParser {
   }
 
   Expected<void> set_tag(Statement& st) {
-    auto target = p_.tuple(false);
-    if (!target) return target.error();
-    names_of(*target, st.binds);
-    if (target->kind == K::attr) st.exprs.push_back(*target);  // {% set ns.x = ... %}
+    if (p_.at_op(".", 1)) {  // {% set ns.x = ... %}: an attribute of a namespace object
+      const auto pos = p_.here();
+      auto base = p_.expect_name();
+      p_.skip_op(".");
+      auto attr = p_.expect_name();
+      if (!base || !attr) return Error::at(pos, "expected 'name.attribute'");
+      st.exprs.push_back(make(K::attr, *attr, pos, {make(K::name, *base, pos)}));
+    } else if (auto r = target_names(st.binds); !r) {
+      return r;
+    }
     if (p_.skip_op("=")) {
       st.tag = "set=";  // a one-line set has no {% endset %}
       return push(st, p_.tuple());

@@ -10,6 +10,8 @@
 #include <memory>
 #include <system_error>
 
+#include "hf_repo.hpp"
+
 namespace mlsc::scan {
 
 namespace fs = std::filesystem;
@@ -41,6 +43,18 @@ Expected<void> collect_dir(const std::string& arg, const fs::path& dir,
             [](const ScanTarget& a, const ScanTarget& b) { return a.display < b.display; });
   out.insert(out.end(), found.begin(), found.end());
   return {};
+}
+
+// A Hugging Face hub cache entry whose symlink leaves its repository is reported, not opened:
+// the cache is only followed inside itself.
+std::optional<FileReport> refuse_cache_escape(const ScanTarget& target) {
+  auto escape = hf::cache_link_escape(target.fs_path);
+  if (!escape) return std::nullopt;
+  FileReport report;
+  report.path = target.display;
+  report.format = "hf-cache-link";
+  report.findings.push_back(Finding{Severity::high, "hf.symlink-escape", *escape, {}, std::nullopt});
+  return report;
 }
 
 }  // namespace
@@ -78,7 +92,9 @@ std::vector<FileReport> scan_targets(const std::vector<ScanTarget>& targets,
   const auto start = Clock::now();
   std::atomic<std::int64_t> last_report_ms{0};
   tbb::parallel_for(std::size_t{0}, targets.size(), [&](std::size_t i) {
-    reports[i] = scan_file(targets[i].display, targets[i].fs_path, options);
+    auto refused = refuse_cache_escape(targets[i]);
+    reports[i] = refused ? std::move(*refused)
+                         : scan_file(targets[i].display, targets[i].fs_path, options);
     const auto n = done.fetch_add(1) + 1;
     const auto b = bytes.fetch_add(targets[i].size) + targets[i].size;
     if (!tree.progress) return;
