@@ -35,7 +35,8 @@ Expected<void> collect_dir(const std::string& arg, const fs::path& dir,
     // is_regular_file follows symlinks: a link to a file is scanned as that file, while
     // the iterator itself does not descend into symlinked directories.
     if (!it->is_regular_file(sec)) continue;
-    const auto rel = fs::relative(it->path(), dir, sec);
+    // Lexical: fs::relative would resolve symlinks and name a link by its target.
+    const auto rel = it->path().lexically_relative(dir);
     found.push_back({join_display(arg, rel), it->path().string(), it->file_size(sec)});
   }
   if (ec) return Error{arg + ": " + ec.message()};

@@ -23,6 +23,8 @@ class YamlWalk {
  public:
   explicit YamlWalk(ScanContext& ctx) : ctx_(ctx) {}
 
+  std::size_t templates() const { return templates_; }
+
   void walk(const YAML::Node& node, const std::string& path, const std::string& key, int depth) {
     if (++nodes_ > kMaxYamlNodes || depth > 64) {
       if (!stopped_) ctx_.add(Severity::high, "unscannable", "YAML too large or deep to walk; rest not checked");
@@ -32,7 +34,10 @@ class YamlWalk {
     if (node.IsScalar()) {
       const std::string& v = node.Scalar();
       const bool named = key.find("template") != std::string::npos;
-      if (!v.empty() && (named || jinja::looks_like_template(v))) check_template(ctx_, v, "template " + path, std::nullopt);
+      if (!v.empty() && (named || jinja::looks_like_template(v))) {
+        ++templates_;
+        check_template(ctx_, v, "template " + path, std::nullopt);
+      }
     } else if (node.IsMap()) {
       for (const auto& kv : node) {
         const std::string k = kv.first.IsScalar() ? kv.first.Scalar() : "?";
@@ -51,11 +56,15 @@ class YamlWalk {
  private:
   ScanContext& ctx_;
   std::size_t nodes_ = 0;
+  std::size_t templates_ = 0;
   bool stopped_ = false;
 };
 
-// A YAML mapping (not a template that happens to parse as YAML), or a null node.
+// A YAML mapping (not a template that happens to parse as YAML), or a null node. Text that
+// starts with '{' is a template: `{{ x }}` also reads as a YAML flow mapping.
 YAML::Node yaml_mapping(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || text[first] == '{') return YAML::Node();
   try {
     YAML::Node root = YAML::Load(std::string(text));
     if (root.IsMap()) return root;
@@ -78,9 +87,12 @@ class TemplateScanner final : public Scanner {
   void scan(ByteView data, ScanContext& ctx) const override {
     const auto text = as_chars(data);
     if (auto yaml = yaml_mapping(text); yaml.IsMap()) {
-      ctx.set_format("yaml");
-      YamlWalk(ctx).walk(yaml, "", "", 0);
-      return;
+      YamlWalk walk(ctx);
+      walk.walk(yaml, "", "", 0);
+      if (walk.templates() > 0) {
+        ctx.set_format("yaml");
+        return;
+      }
     }
     check_template(ctx, text, "template", 0);
   }
