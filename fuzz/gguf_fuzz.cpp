@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "scan/gguf_reader.hpp"
 #include "mlsc/scan/scanners.hpp"
+#include "scan/gguf_reader.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace mlsc::scan;

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "scan/jinja.hpp"
 #include "mlsc/scan/scanners.hpp"
+#include "scan/jinja.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace mlsc::scan;

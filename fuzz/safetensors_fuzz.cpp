@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The same bytes as a header: length prefix, then '{' and the input.
   std::vector<std::uint8_t> framed(9 + size);
   const std::uint64_t n = 1 + size / 2;
-  for (int i = 0; i < 8; ++i) framed[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(n >> (8 * i));
+  for (int i = 0; i < 8; ++i)
+    framed[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(n >> (8 * i));
   framed[8] = '{';
   for (std::size_t i = 0; i < size; ++i) framed[9 + i] = data[i];
   scan_bytes("fuzz", framed, options, registry);

@@ -13,12 +13,25 @@ constexpr std::uint64_t kHeaderBytes = 4 + 4 + 8 + 8;
 // for arrays. Counts are checked against (remaining bytes / this) before anything is walked.
 std::uint64_t min_size(std::uint32_t type, bool v1) {
   switch (static_cast<ValueType>(type)) {
-    case ValueType::u8: case ValueType::i8: case ValueType::boolean: return 1;
-    case ValueType::u16: case ValueType::i16: return 2;
-    case ValueType::u32: case ValueType::i32: case ValueType::f32: return 4;
-    case ValueType::u64: case ValueType::i64: case ValueType::f64: return 8;
-    case ValueType::string: return v1 ? 4 : 8;
-    case ValueType::array: return 4 + (v1 ? 4 : 8);
+    case ValueType::u8:
+    case ValueType::i8:
+    case ValueType::boolean:
+      return 1;
+    case ValueType::u16:
+    case ValueType::i16:
+      return 2;
+    case ValueType::u32:
+    case ValueType::i32:
+    case ValueType::f32:
+      return 4;
+    case ValueType::u64:
+    case ValueType::i64:
+    case ValueType::f64:
+      return 8;
+    case ValueType::string:
+      return v1 ? 4 : 8;
+    case ValueType::array:
+      return 4 + (v1 ? 4 : 8);
   }
   return 1;
 }
@@ -77,10 +90,11 @@ class Reader {
     const auto at = pos_;
     if (!width(v, what)) return false;
     if (v > remaining() / min_item) {
-      return fail(v > d_.size() / min_item ? Problem::count_overflow : Problem::truncated, at,
-                  std::string(what) + " " + std::to_string(v) + " needs at least " +
-                      (v > UINT64_MAX / min_item ? std::string("2^64") : std::to_string(v * min_item)) +
-                      " more bytes; " + std::to_string(remaining()) + " remain");
+      return fail(
+          v > d_.size() / min_item ? Problem::count_overflow : Problem::truncated, at,
+          std::string(what) + " " + std::to_string(v) + " needs at least " +
+              (v > UINT64_MAX / min_item ? std::string("2^64") : std::to_string(v * min_item)) +
+              " more bytes; " + std::to_string(remaining()) + " remain");
     }
     return true;
   }
@@ -91,8 +105,9 @@ class Reader {
     if (!width(len, what)) return false;
     if (len > remaining()) {
       return fail(len > d_.size() ? Problem::length_overflow : Problem::truncated, at,
-                  std::string(what) + " length " + std::to_string(len) + " runs past the end of the file (" +
-                      std::to_string(remaining()) + " bytes remain)");
+                  std::string(what) + " length " + std::to_string(len) +
+                      " runs past the end of the file (" + std::to_string(remaining()) +
+                      " bytes remain)");
     }
     s = as_chars(d_.subspan(static_cast<std::size_t>(pos_), static_cast<std::size_t>(len)));
     pos_ += len;
@@ -103,7 +118,8 @@ class Reader {
     const auto at = pos_;
     if (!fixed(type, "a value type")) return false;
     if (type >= kValueTypeCount) {
-      return fail(Problem::bad_value_type, at, "value type " + std::to_string(type) + " is not a GGUF type");
+      return fail(Problem::bad_value_type, at,
+                  "value type " + std::to_string(type) + " is not a GGUF type");
     }
     return true;
   }
@@ -117,7 +133,8 @@ class Reader {
     kv.value_offset = pos_;
     if (!value(kv, type, 0)) return false;
     if (out_.kv.size() >= limits_.max_kv) {
-      return fail(Problem::too_many, kv.offset, "more than " + std::to_string(limits_.max_kv) + " metadata pairs");
+      return fail(Problem::too_many, kv.offset,
+                  "more than " + std::to_string(limits_.max_kv) + " metadata pairs");
     }
     out_.kv.push_back(kv);
     return true;
@@ -125,30 +142,47 @@ class Reader {
 
   bool value(KeyValue& kv, std::uint32_t type, std::uint32_t depth) {
     switch (static_cast<ValueType>(type)) {
-      case ValueType::string: return string(kv.str, "a string value");
-      case ValueType::array: return array(kv, depth + 1);
-      default: return scalar(kv, static_cast<ValueType>(type), depth == 0);
+      case ValueType::string:
+        return string(kv.str, "a string value");
+      case ValueType::array:
+        return array(kv, depth + 1);
+      default:
+        return scalar(kv, static_cast<ValueType>(type), depth == 0);
     }
   }
 
   bool scalar(KeyValue& kv, ValueType type, bool keep) {
     const auto size = min_size(static_cast<std::uint32_t>(type), v1_);
     const auto at = pos_;
-    if (size > remaining()) return fail(Problem::truncated, at, "file ends inside a metadata value");
+    if (size > remaining())
+      return fail(Problem::truncated, at, "file ends inside a metadata value");
     pos_ += size;
     if (!keep) return true;
     std::uint64_t raw = 0;
-    for (std::uint64_t i = 0; i < size; ++i) raw |= static_cast<std::uint64_t>(d_[at + i]) << (8 * i);
+    for (std::uint64_t i = 0; i < size; ++i)
+      raw |= static_cast<std::uint64_t>(d_[at + i]) << (8 * i);
     switch (type) {
-      case ValueType::u8: case ValueType::u16: case ValueType::u32: case ValueType::u64:
+      case ValueType::u8:
+      case ValueType::u16:
+      case ValueType::u32:
+      case ValueType::u64:
       case ValueType::boolean:
         kv.uint = raw;
         break;
-      case ValueType::i8: kv.sint = static_cast<std::int8_t>(raw); break;
-      case ValueType::i16: kv.sint = static_cast<std::int16_t>(raw); break;
-      case ValueType::i32: kv.sint = static_cast<std::int32_t>(raw); break;
-      case ValueType::i64: kv.sint = static_cast<std::int64_t>(raw); break;
-      default: break;
+      case ValueType::i8:
+        kv.sint = static_cast<std::int8_t>(raw);
+        break;
+      case ValueType::i16:
+        kv.sint = static_cast<std::int16_t>(raw);
+        break;
+      case ValueType::i32:
+        kv.sint = static_cast<std::int32_t>(raw);
+        break;
+      case ValueType::i64:
+        kv.sint = static_cast<std::int64_t>(raw);
+        break;
+      default:
+        break;
     }
     return true;
   }
@@ -156,7 +190,8 @@ class Reader {
   bool array(KeyValue& kv, std::uint32_t depth) {
     const auto at = pos_;
     if (depth > limits_.max_array_depth) {
-      return fail(Problem::nesting, at, "arrays nested more than " + std::to_string(limits_.max_array_depth) + " deep");
+      return fail(Problem::nesting, at,
+                  "arrays nested more than " + std::to_string(limits_.max_array_depth) + " deep");
     }
     std::uint32_t elem = 0;
     if (!value_type(elem)) return false;
@@ -174,7 +209,8 @@ class Reader {
     }
     KeyValue scratch;  // elements are walked for their lengths, not kept
     for (std::uint64_t i = 0; i < n; ++i) {
-      if (!value(elem == static_cast<std::uint32_t>(ValueType::array) ? kv : scratch, elem, depth)) {
+      if (!value(elem == static_cast<std::uint32_t>(ValueType::array) ? kv : scratch, elem,
+                 depth)) {
         return false;
       }
     }
@@ -216,8 +252,9 @@ class Reader {
 }  // namespace
 
 std::string_view value_type_name(std::uint32_t type) {
-  constexpr std::string_view kNames[kValueTypeCount] = {
-      "u8", "i8", "u16", "i16", "u32", "i32", "f32", "bool", "string", "array", "u64", "i64", "f64"};
+  constexpr std::string_view kNames[kValueTypeCount] = {"u8",  "i8",  "u16",  "i16",    "u32",
+                                                        "i32", "f32", "bool", "string", "array",
+                                                        "u64", "i64", "f64"};
   return type < kValueTypeCount ? kNames[type] : "invalid";
 }
 
@@ -245,16 +282,16 @@ const KeyValue* find(const File& f, std::string_view key) {
 std::optional<TypeTraits> type_traits(std::uint32_t type) {
   // ggml_type ids (ggml.h); 4, 5 (Q4_2, Q4_3) and 31-33, 36-38 (repacked layouts) were removed.
   static constexpr std::array<TypeTraits, 40> kTypes = {{
-      {"F32", 1, 4},       {"F16", 1, 2},        {"Q4_0", 32, 18},     {"Q4_1", 32, 20},
-      {"", 0, 0},          {"", 0, 0},           {"Q5_0", 32, 22},     {"Q5_1", 32, 24},
-      {"Q8_0", 32, 34},    {"Q8_1", 32, 36},     {"Q2_K", 256, 84},    {"Q3_K", 256, 110},
-      {"Q4_K", 256, 144},  {"Q5_K", 256, 176},   {"Q6_K", 256, 210},   {"Q8_K", 256, 292},
+      {"F32", 1, 4},        {"F16", 1, 2},       {"Q4_0", 32, 18},     {"Q4_1", 32, 20},
+      {"", 0, 0},           {"", 0, 0},          {"Q5_0", 32, 22},     {"Q5_1", 32, 24},
+      {"Q8_0", 32, 34},     {"Q8_1", 32, 36},    {"Q2_K", 256, 84},    {"Q3_K", 256, 110},
+      {"Q4_K", 256, 144},   {"Q5_K", 256, 176},  {"Q6_K", 256, 210},   {"Q8_K", 256, 292},
       {"IQ2_XXS", 256, 66}, {"IQ2_XS", 256, 74}, {"IQ3_XXS", 256, 98}, {"IQ1_S", 256, 50},
-      {"IQ4_NL", 32, 18},  {"IQ3_S", 256, 110},  {"IQ2_S", 256, 82},   {"IQ4_XS", 256, 136},
-      {"I8", 1, 1},        {"I16", 1, 2},        {"I32", 1, 4},        {"I64", 1, 8},
-      {"F64", 1, 8},       {"IQ1_M", 256, 56},   {"BF16", 1, 2},       {"", 0, 0},
-      {"", 0, 0},          {"", 0, 0},           {"TQ1_0", 256, 54},   {"TQ2_0", 256, 66},
-      {"", 0, 0},          {"", 0, 0},           {"", 0, 0},           {"MXFP4", 32, 17},
+      {"IQ4_NL", 32, 18},   {"IQ3_S", 256, 110}, {"IQ2_S", 256, 82},   {"IQ4_XS", 256, 136},
+      {"I8", 1, 1},         {"I16", 1, 2},       {"I32", 1, 4},        {"I64", 1, 8},
+      {"F64", 1, 8},        {"IQ1_M", 256, 56},  {"BF16", 1, 2},       {"", 0, 0},
+      {"", 0, 0},           {"", 0, 0},          {"TQ1_0", 256, 54},   {"TQ2_0", 256, 66},
+      {"", 0, 0},           {"", 0, 0},          {"", 0, 0},           {"MXFP4", 32, 17},
   }};
   if (type >= kTypes.size() || kTypes[type].block == 0) return std::nullopt;
   return kTypes[type];

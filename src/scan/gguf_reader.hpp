@@ -19,8 +19,19 @@
 namespace mlsc::scan::gguf {
 
 enum class ValueType : std::uint32_t {
-  u8 = 0, i8 = 1, u16 = 2, i16 = 3, u32 = 4, i32 = 5, f32 = 6, boolean = 7,
-  string = 8, array = 9, u64 = 10, i64 = 11, f64 = 12,
+  u8 = 0,
+  i8 = 1,
+  u16 = 2,
+  i16 = 3,
+  u32 = 4,
+  i32 = 5,
+  f32 = 6,
+  boolean = 7,
+  string = 8,
+  array = 9,
+  u64 = 10,
+  i64 = 11,
+  f64 = 12,
 };
 constexpr std::uint32_t kValueTypeCount = 13;
 std::string_view value_type_name(std::uint32_t type);
@@ -53,14 +64,14 @@ struct TensorInfo {
 // What kind of structural error ended the parse.
 enum class Problem {
   none,
-  truncated,        // the file ends inside the header (a cut-off download looks like this)
-  count_overflow,   // a count that the whole file could not hold (n_kv, n_tensors, array length)
-  length_overflow,  // a string length larger than the whole file
-  too_many_dims,    // n_dims > GGML_MAX_DIMS
-  element_overflow, // dimensions whose product overflows int64
-  bad_value_type,   // a metadata type id that GGUF does not define
-  nesting,          // arrays nested deeper than we follow
-  too_many,         // more entries than we keep (resource bound)
+  truncated,         // the file ends inside the header (a cut-off download looks like this)
+  count_overflow,    // a count that the whole file could not hold (n_kv, n_tensors, array length)
+  length_overflow,   // a string length larger than the whole file
+  too_many_dims,     // n_dims > GGML_MAX_DIMS
+  element_overflow,  // dimensions whose product overflows int64
+  bad_value_type,    // a metadata type id that GGUF does not define
+  nesting,           // arrays nested deeper than we follow
+  too_many,          // more entries than we keep (resource bound)
 };
 
 struct File {
@@ -75,8 +86,8 @@ struct File {
 };
 
 struct ReadLimits {
-  std::uint64_t max_kv = 1U << 16;        // metadata pairs kept (real files have < 100)
-  std::uint64_t max_tensors = 1U << 20;   // tensor infos kept
+  std::uint64_t max_kv = 1U << 16;       // metadata pairs kept (real files have < 100)
+  std::uint64_t max_tensors = 1U << 20;  // tensor infos kept
   std::uint32_t max_array_depth = 3;
 };
 

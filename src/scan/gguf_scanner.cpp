@@ -41,17 +41,23 @@ ProblemRule problem_rule(Problem p) {
       return {Severity::high, "gguf.element-overflow",
               "tensor dimensions whose product overflows: size computations wrap"};
     case Problem::bad_value_type:
-      return {Severity::medium, "gguf.bad-value-type", "a metadata value type GGUF does not define"};
+      return {Severity::medium, "gguf.bad-value-type",
+              "a metadata value type GGUF does not define"};
     case Problem::nesting:
-      return {Severity::medium, "gguf.nested-array", "arrays nested deeper than any reader supports"};
+      return {Severity::medium, "gguf.nested-array",
+              "arrays nested deeper than any reader supports"};
     case Problem::too_many:
-      return {Severity::high, "unscannable", "more entries than mlsc keeps; the rest is not analysed"};
-    case Problem::none: break;
+      return {Severity::high, "unscannable",
+              "more entries than mlsc keeps; the rest is not analysed"};
+    case Problem::none:
+      break;
   }
   return {Severity::medium, "gguf.truncated", ""};
 }
 
-bool power_of_two(std::uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+bool power_of_two(std::uint64_t v) {
+  return v != 0 && (v & (v - 1)) == 0;
+}
 
 class Layout {
  public:
@@ -67,7 +73,8 @@ class Layout {
     for (const auto& t : f_.tensors) {
       if (++names[t.name] == 2) {
         ctx_.add(Severity::medium, "gguf.duplicate-tensor",
-                 "tensor '" + std::string(t.name) + "' is defined more than once; llama.cpp rejects the file",
+                 "tensor '" + std::string(t.name) +
+                     "' is defined more than once; llama.cpp rejects the file",
                  t.offset_in_file);
       }
       tensor(t, align);
@@ -95,7 +102,8 @@ class Layout {
     if (!traits) {
       ctx_.add(Severity::medium, "gguf.unknown-tensor-type",
                "tensor '" + name + "' has ggml type " + std::to_string(t.type) +
-                   ", which no current llama.cpp accepts (an out-of-range type indexes past the type table)",
+                   ", which no current llama.cpp accepts (an out-of-range type indexes past the "
+                   "type table)",
                t.offset_in_file);
       return;
     }
@@ -124,8 +132,8 @@ class Layout {
     if (t.offset + *size > data_len_) {
       ctx_.add(Severity::medium, "gguf.tensor-out-of-bounds",
                "tensor '" + name + "' data [" + std::to_string(t.offset) + ", " +
-                   std::to_string(t.offset + *size) + ") runs past the " + std::to_string(data_len_) +
-                   "-byte data section",
+                   std::to_string(t.offset + *size) + ") runs past the " +
+                   std::to_string(data_len_) + "-byte data section",
                t.offset_in_file);
     }
     ranges_.push_back({t.offset, t.offset + *size, name});
@@ -152,9 +160,10 @@ class Layout {
       }
     }
     if (!ranges_.empty() && cursor < data_len_) {
-      ctx_.add(Severity::low, "gguf.trailing-data",
-               std::to_string(data_len_ - cursor) + " bytes after the last tensor belong to no tensor",
-               data_start_ + cursor);
+      ctx_.add(
+          Severity::low, "gguf.trailing-data",
+          std::to_string(data_len_ - cursor) + " bytes after the last tensor belong to no tensor",
+          data_start_ + cursor);
     }
   }
 
@@ -166,7 +175,9 @@ class Layout {
     const auto* arch = gguf::find(f_, "general.architecture");
     ctx_.add(Severity::info, "gguf.summary",
              "GGUF v" + std::to_string(f_.version) +
-                 (arch && arch->type == gguf::ValueType::string ? ", architecture " + std::string(arch->str) : "") +
+                 (arch && arch->type == gguf::ValueType::string
+                      ? ", architecture " + std::string(arch->str)
+                      : "") +
                  ", " + std::to_string(f_.tensors.size()) + " tensors, " + with_commas(params_) +
                  " parameters, " + std::to_string(f_.kv.size()) + " metadata keys" +
                  (mix.empty() ? std::string() : "; tensor types: " + mix),
@@ -185,7 +196,8 @@ class Layout {
 
 bool is_chat_template_key(std::string_view key) {
   constexpr std::string_view kKey = "tokenizer.chat_template";
-  return key == kKey || (key.size() > kKey.size() && key.substr(0, kKey.size() + 1) == "tokenizer.chat_template.");
+  return key == kKey ||
+         (key.size() > kKey.size() && key.substr(0, kKey.size() + 1) == "tokenizer.chat_template.");
 }
 
 void check_metadata(const gguf::File& f, ScanContext& ctx) {
@@ -199,7 +211,8 @@ void check_metadata(const gguf::File& f, ScanContext& ctx) {
     }
     if (kv.type == gguf::ValueType::array && kv.array_depth >= 2) {
       ctx.add(Severity::medium, "gguf.nested-array",
-              "metadata '" + std::string(kv.key) + "' is an array of arrays; llama.cpp rejects nested arrays",
+              "metadata '" + std::string(kv.key) +
+                  "' is an array of arrays; llama.cpp rejects nested arrays",
               kv.value_offset);
     }
     if (is_chat_template_key(kv.key) && kv.type == gguf::ValueType::string) {
@@ -227,8 +240,10 @@ class GgufScanner final : public Scanner {
     if (*version < 1 || *version > 3) {
       const auto swapped = byteswap32(*version);
       if (swapped >= 1 && swapped <= 3) {
-        ctx.add(Severity::high, "unscannable",
-                "big-endian GGUF v" + std::to_string(swapped) + "; mlsc reads little-endian GGUF only", 4);
+        ctx.add(
+            Severity::high, "unscannable",
+            "big-endian GGUF v" + std::to_string(swapped) + "; mlsc reads little-endian GGUF only",
+            4);
       } else {
         ctx.add(Severity::medium, "gguf.unsupported-version",
                 "GGUF version " + std::to_string(*version) + " is not 1, 2 or 3; not analysed", 4);
@@ -248,6 +263,8 @@ class GgufScanner final : public Scanner {
 
 }  // namespace
 
-std::unique_ptr<Scanner> make_gguf_scanner() { return std::make_unique<GgufScanner>(); }
+std::unique_ptr<Scanner> make_gguf_scanner() {
+  return std::make_unique<GgufScanner>();
+}
 
 }  // namespace mlsc::scan

@@ -15,7 +15,9 @@ namespace {
 
 constexpr std::size_t kMaxLeadingSpace = 4096;
 
-bool space(std::uint8_t c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool space(std::uint8_t c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 // Offset of the first byte after an optional UTF-8 BOM and whitespace.
 std::size_t skip_lead(ByteView d) {
@@ -49,16 +51,21 @@ class HfJsonScanner final : public Scanner {
     options.capture = captured;
     options.collect_templates = true;
     const auto doc = strict_json::read(as_chars(data.subspan(lead)), options);
-    if (doc.error) {
-      ctx.add(Severity::low, "json.invalid",
-              "not valid JSON: " + doc.error->message + "; loaders refuse it, so nothing in it runs",
-              lead + doc.error->offset.value_or(0));
+    if (doc.error && doc.trailing_content) {
+      // JSON Lines (datasets) or data appended after the object: the first value was checked.
+      ctx.set_format("jsonl");
+    } else if (doc.error) {
+      ctx.add(
+          Severity::low, "json.invalid",
+          "not valid JSON: " + doc.error->message + "; loaders refuse it, so nothing in it runs",
+          lead + doc.error->offset.value_or(0));
     }
     name_format(doc, ctx);
     for (const auto& d : doc.duplicates) {
       const bool sensitive = d.key.find("template") != std::string::npos || d.key == "auto_map";
       ctx.add(sensitive ? Severity::high : Severity::medium, "json.duplicate-key",
-              "key '" + d.key + "' appears more than once in " + (d.path.empty() ? std::string("the document") : d.path) +
+              "key '" + d.key + "' appears more than once in " +
+                  (d.path.empty() ? std::string("the document") : d.path) +
                   "; JSON readers disagree on which value counts");
     }
     for (const auto& t : doc.templates) {
@@ -80,6 +87,8 @@ class HfJsonScanner final : public Scanner {
 
 }  // namespace
 
-std::unique_ptr<Scanner> make_hf_json_scanner() { return std::make_unique<HfJsonScanner>(); }
+std::unique_ptr<Scanner> make_hf_json_scanner() {
+  return std::make_unique<HfJsonScanner>();
+}
 
 }  // namespace mlsc::scan

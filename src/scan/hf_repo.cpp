@@ -36,7 +36,8 @@ void add_ref(std::vector<CodeRef>& out, std::string key, const json& v) {
 
 // A module name transformers can turn into a file inside the repository.
 bool plain_module(const std::string& m) {
-  if (m.empty() || m.front() == '.' || m.back() == '.' || m.find("..") != std::string::npos) return false;
+  if (m.empty() || m.front() == '.' || m.back() == '.' || m.find("..") != std::string::npos)
+    return false;
   return std::all_of(m.begin(), m.end(), [](unsigned char c) {
     return std::isalnum(c) || c == '_' || c == '.' || c == '-';
   });
@@ -50,14 +51,22 @@ std::string module_file(const std::string& module) {
 
 std::string rule_for(python::Category c) {
   switch (c) {
-    case python::Category::process: return "hf.remote-code-process";
-    case python::Category::exec: return "hf.remote-code-exec";
-    case python::Category::network: return "hf.remote-code-network";
-    case python::Category::native: return "hf.remote-code-native";
-    case python::Category::deserialize: return "hf.remote-code-deserialize";
-    case python::Category::file_write: return "hf.remote-code-file-write";
-    case python::Category::file_read: return "hf.remote-code-file-read";
-    case python::Category::environment: return "hf.remote-code-environment";
+    case python::Category::process:
+      return "hf.remote-code-process";
+    case python::Category::exec:
+      return "hf.remote-code-exec";
+    case python::Category::network:
+      return "hf.remote-code-network";
+    case python::Category::native:
+      return "hf.remote-code-native";
+    case python::Category::deserialize:
+      return "hf.remote-code-deserialize";
+    case python::Category::file_write:
+      return "hf.remote-code-file-write";
+    case python::Category::file_read:
+      return "hf.remote-code-file-read";
+    case python::Category::environment:
+      return "hf.remote-code-environment";
   }
   return "hf.remote-code-exec";
 }
@@ -100,7 +109,8 @@ class CodeWalk {
       queue_.pop_front();
       if (++files_ > kMaxCodeFiles) {
         ctx_.add(Severity::high, "unscannable",
-                 "remote code imports more than " + std::to_string(kMaxCodeFiles) + " files; the rest are not checked");
+                 "remote code imports more than " + std::to_string(kMaxCodeFiles) +
+                     " files; the rest are not checked");
         return;
       }
       visit(rel);
@@ -113,14 +123,15 @@ class CodeWalk {
     std::error_code ec;
     if (!fs::exists(fs::symlink_status(path, ec))) {
       ctx_.add(Severity::medium, "hf.remote-code-missing",
-               rel + " is imported by the remote code but is not in the repository; transformers "
-                     "would fetch it from the Hub, so it cannot be checked here");
+               rel +
+                   " is imported by the remote code but is not in the repository; transformers "
+                   "would fetch it from the Hub, so it cannot be checked here");
       return;
     }
     if (!resolves_inside(path, root_)) {
       ctx_.add(Severity::high, "hf.symlink-escape",
-               rel + " resolves outside the repository (" + fs::weakly_canonical(path, ec).string() +
-                   "); it was not read");
+               rel + " resolves outside the repository (" +
+                   fs::weakly_canonical(path, ec).string() + "); it was not read");
       return;
     }
     const auto size = fs::file_size(path, ec);
@@ -182,7 +193,8 @@ std::vector<CodeRef> code_references(const json& members) {
   }
   if (auto it = members.find("custom_pipelines"); it != members.end() && it->is_object()) {
     for (const auto& [task, v] : it->items()) {
-      if (v.is_object() && v.contains("impl")) add_ref(out, "custom_pipelines." + task + ".impl", v["impl"]);
+      if (v.is_object() && v.contains("impl"))
+        add_ref(out, "custom_pipelines." + task + ".impl", v["impl"]);
     }
   }
   return out;
@@ -203,14 +215,16 @@ void check_remote_code(ScanContext& ctx, const json& members) {
                   "', which is not here to be checked");
     } else if (!plain_module(r.module)) {
       ctx.add(Severity::high, "hf.remote-code-path",
-              r.key + " names module '" + r.module + "', which is not a plain module name inside the repository");
+              r.key + " names module '" + r.module +
+                  "', which is not a plain module name inside the repository");
     }
   }
   const fs::path file(ctx.file_path());
   if (ctx.file_path().empty() || !ctx.member().empty()) {
     ctx.add(Severity::medium, "hf.remote-code-unchecked",
             "the config is not a file in a model folder (in-memory or inside a container), so the "
-            "Python files it names (" + files + ") could not be checked");
+            "Python files it names (" +
+                files + ") could not be checked");
     return;
   }
   if (in_cache_blobs(file)) return;  // checked through the snapshot entry that links this blob

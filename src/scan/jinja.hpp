@@ -47,21 +47,23 @@ Expected<std::vector<Block>> lex(std::string_view source, const LexLimits& limit
 
 struct Node {
   enum class Kind {
-    name,       // text = identifier
-    str,        // text = value
-    number,     // text = spelling
-    constant,   // true / false / none
-    list, tuple, dict,  // kids (dict: key, value, key, value, ...)
-    attr,       // kids[0].text   (text = attribute name)
-    item,       // kids[0][kids[1]]
-    slice,      // kids: start, stop, step (absent parts are constant "none")
-    call,       // kids[0](kids[1..]); keyword arguments are `kwarg` nodes
-    kwarg,      // text = keyword, kids[0] = value
-    filter,     // kids[0] | text(kids[1..])
-    test,       // kids[0] is text(kids[1..])  (negated tests too)
-    binary,     // text = operator
-    unary,      // text = operator
-    cond,       // kids: then, condition, else (optional)
+    name,      // text = identifier
+    str,       // text = value
+    number,    // text = spelling
+    constant,  // true / false / none
+    list,
+    tuple,
+    dict,    // kids (dict: key, value, key, value, ...)
+    attr,    // kids[0].text   (text = attribute name)
+    item,    // kids[0][kids[1]]
+    slice,   // kids: start, stop, step (absent parts are constant "none")
+    call,    // kids[0](kids[1..]); keyword arguments are `kwarg` nodes
+    kwarg,   // text = keyword, kids[0] = value
+    filter,  // kids[0] | text(kids[1..])
+    test,    // kids[0] is text(kids[1..])  (negated tests too)
+    binary,  // text = operator
+    unary,   // text = operator
+    cond,    // kids: then, condition, else (optional)
   };
   Kind kind = Kind::constant;
   std::string text;
@@ -71,8 +73,8 @@ struct Node {
 
 // One statement or expression block, parsed.
 struct Statement {
-  std::string tag;            // "" for {{ }}, else the tag name ("for", "set", "include", ...)
-  std::vector<Node> exprs;    // every expression the block holds
+  std::string tag;                 // "" for {{ }}, else the tag name ("for", "set", "include", ...)
+  std::vector<Node> exprs;         // every expression the block holds
   std::vector<std::string> binds;  // names the block binds (set, for, macro, with, import)
   std::size_t pos = 0;
 };

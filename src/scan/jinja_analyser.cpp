@@ -26,30 +26,32 @@ bool is_dunder(std::string_view s) {
 
 // Dunders that lead from any object to classes, modules, code and builtins.
 bool escape_dunder(std::string_view s) {
-  return contains({"__class__", "__mro__", "__base__", "__bases__", "__subclasses__",
-                   "__globals__", "__builtins__", "__import__", "__init__", "__code__",
-                   "__func__", "__self__", "__dict__", "__getattribute__", "__reduce__",
-                   "__reduce_ex__", "__loader__", "__spec__", "__closure__", "__getitem__",
-                   "__module__", "__new__", "__call__", "__traceback__", "__frame__"},
-                  s);
+  return contains(
+      {"__class__",     "__mro__",      "__base__",   "__bases__",        "__subclasses__",
+       "__globals__",   "__builtins__", "__import__", "__init__",         "__code__",
+       "__func__",      "__self__",     "__dict__",   "__getattribute__", "__reduce__",
+       "__reduce_ex__", "__loader__",   "__spec__",   "__closure__",      "__getitem__",
+       "__module__",    "__new__",      "__call__",   "__traceback__",    "__frame__"},
+      s);
 }
 
 // Globals that every Jinja environment (or Flask) provides and that reach Python objects whose
 // attributes lead to modules: cycler.__init__.__globals__.os and friends.
 bool gadget_global(std::string_view s) {
-  return contains({"cycler", "joiner", "namespace", "lipsum", "range", "dict", "config",
-                   "request", "self", "url_for", "get_flashed_messages", "session", "g"},
+  return contains({"cycler", "joiner", "namespace", "lipsum", "range", "dict", "config", "request",
+                   "self", "url_for", "get_flashed_messages", "session", "g"},
                   s);
 }
 
 // Names of process, code and module primitives, as globals or attributes.
 bool dangerous_name(std::string_view s) {
-  return contains({"os", "sys", "subprocess", "popen", "system", "eval", "exec", "execfile",
-                   "compile", "getattr", "setattr", "globals", "locals", "importlib",
-                   "import_module", "builtins", "open", "check_output", "check_call", "Popen",
-                   "spawn", "getoutput", "environ", "func_globals", "f_globals", "gi_frame",
-                   "tb_frame", "f_back"},
-                  s);
+  return contains(
+      {"os",         "sys",       "subprocess",    "popen",     "system",  "eval",
+       "exec",       "execfile",  "compile",       "getattr",   "setattr", "globals",
+       "locals",     "importlib", "import_module", "builtins",  "open",    "check_output",
+       "check_call", "Popen",     "spawn",         "getoutput", "environ", "func_globals",
+       "f_globals",  "gi_frame",  "tb_frame",      "f_back"},
+      s);
 }
 
 class Analyser {
@@ -68,9 +70,11 @@ class Analyser {
     }
     for (const auto& st : statements) {
       if (contains({"include", "import", "extends", "from"}, st.tag)) {
-        std::string target = st.exprs.empty() ? "" : const_str(st.exprs[0], 0).value_or("<computed>");
+        std::string target =
+            st.exprs.empty() ? "" : const_str(st.exprs[0], 0).value_or("<computed>");
         add(Severity::medium, "jinja.template-load",
-            "{% " + st.tag + " '" + target + "' %} loads another template through the environment's loader",
+            "{% " + st.tag + " '" + target +
+                "' %} loads another template through the environment's loader",
             st.pos);
       }
       for (const auto& e : st.exprs) walk(e, 0);
@@ -90,7 +94,8 @@ class Analyser {
   std::optional<std::string> const_str(const Node& n, int depth) const {
     if (depth > 32) return std::nullopt;
     switch (n.kind) {
-      case K::str: return n.text;
+      case K::str:
+        return n.text;
       case K::name: {
         auto it = consts_.find(n.text);
         if (it != consts_.end()) return it->second;
@@ -102,11 +107,14 @@ class Analyser {
           auto b = const_str(n.kids[1], depth + 1);
           if (a && b) return *a + *b;
         }
-        if (n.text == "%" ) return percent_format(n, depth);
+        if (n.text == "%") return percent_format(n, depth);
         return std::nullopt;
-      case K::filter: return const_filter(n, depth);
-      case K::call: return const_call(n, depth);
-      default: return std::nullopt;
+      case K::filter:
+        return const_filter(n, depth);
+      case K::call:
+        return const_call(n, depth);
+      default:
+        return std::nullopt;
     }
   }
 
@@ -131,7 +139,8 @@ class Analyser {
   }
 
   // 'format %s' % ('x',) and 'format %s'|format('x')
-  std::optional<std::string> substitute(std::string fmt, const std::vector<std::string>& args) const {
+  std::optional<std::string> substitute(std::string fmt,
+                                        const std::vector<std::string>& args) const {
     std::size_t next = 0;
     for (std::size_t p = fmt.find("%s"); p != std::string::npos && next < args.size();
          p = fmt.find("%s", p)) {
@@ -152,7 +161,8 @@ class Analyser {
     const std::string& f = n.text;
     if (f == "join") {
       auto parts = const_list(n.kids[0], depth + 1);
-      auto sep = n.kids.size() > 1 ? const_str(n.kids[1], depth + 1) : std::optional<std::string>("");
+      auto sep =
+          n.kids.size() > 1 ? const_str(n.kids[1], depth + 1) : std::optional<std::string>("");
       if (parts && sep) return join(*parts, *sep);
       return std::nullopt;
     }
@@ -161,7 +171,9 @@ class Analyser {
     if (f == "reverse") return std::string(v->rbegin(), v->rend());
     if (f == "lower" || f == "upper") {
       std::string out = *v;
-      for (auto& c : out) c = static_cast<char>(f == "lower" ? std::tolower(static_cast<unsigned char>(c)) : std::toupper(static_cast<unsigned char>(c)));
+      for (auto& c : out)
+        c = static_cast<char>(f == "lower" ? std::tolower(static_cast<unsigned char>(c))
+                                           : std::toupper(static_cast<unsigned char>(c)));
       return out;
     }
     if (f == "string" || f == "trim" || f == "e" || f == "safe") return v;
@@ -178,7 +190,8 @@ class Analyser {
     return std::nullopt;
   }
 
-  std::optional<std::string> replace_all(std::string v, const Node& from, const Node& to, int depth) const {
+  std::optional<std::string> replace_all(std::string v, const Node& from, const Node& to,
+                                         int depth) const {
     auto a = const_str(from, depth + 1);
     auto b = const_str(to, depth + 1);
     if (!a || !b || a->empty()) return std::nullopt;
@@ -204,7 +217,8 @@ class Analyser {
       auto parts = const_list(n.kids[1], depth + 1);
       if (parts) return join(*parts, *recv);
     }
-    if (callee.text == "replace" && n.kids.size() == 3) return replace_all(*recv, n.kids[1], n.kids[2], depth);
+    if (callee.text == "replace" && n.kids.size() == 3)
+      return replace_all(*recv, n.kids[1], n.kids[2], depth);
     if (callee.text == "format") {
       std::string out = *recv;
       for (std::size_t i = 1; i < n.kids.size(); ++i) {
@@ -216,7 +230,9 @@ class Analyser {
       return out;
     }
     if (callee.text == "lower" || callee.text == "upper" || callee.text == "strip") {
-      return const_filter(Node{K::filter, callee.text == "strip" ? "trim" : callee.text, {callee.kids[0]}, n.pos}, depth + 1);
+      return const_filter(
+          Node{K::filter, callee.text == "strip" ? "trim" : callee.text, {callee.kids[0]}, n.pos},
+          depth + 1);
     }
     return std::nullopt;
   }
@@ -227,7 +243,8 @@ class Analyser {
     const std::string where = how.empty() ? "" : " (" + std::string(how) + ")";
     if (name == "_TemplateReference__context") {
       add(Severity::critical, "jinja.private-attribute",
-          "self._TemplateReference__context reaches the template context and its globals" + where, pos);
+          "self._TemplateReference__context reaches the template context and its globals" + where,
+          pos);
     } else if (is_dunder(name)) {
       add(escape_dunder(name) ? Severity::critical : Severity::high, "jinja.dunder-access",
           "access to '" + name + "'" + where +
@@ -235,7 +252,8 @@ class Analyser {
           pos);
     } else if (!name.empty() && name[0] == '_') {
       add(Severity::high, "jinja.private-attribute",
-          "access to private attribute '" + name + "'" + where + "; the Jinja sandbox blocks it", pos);
+          "access to private attribute '" + name + "'" + where + "; the Jinja sandbox blocks it",
+          pos);
     } else if (dangerous_name(name)) {
       add(Severity::high, "jinja.dangerous-name",
           "attribute '" + name + "'" + where + " names a process, module or code primitive", pos);
@@ -262,7 +280,9 @@ class Analyser {
 
   void subscript(const Node& n, int depth) {
     if (auto key = const_str(n.kids[1], depth)) {
-      attribute(*key, n.pos, n.kids[1].kind == K::str ? "as a subscript" : "as a subscript built from constants");
+      attribute(
+          *key, n.pos,
+          n.kids[1].kind == K::str ? "as a subscript" : "as a subscript built from constants");
       gadget(n.kids[0], n, *key);
     }
   }
@@ -283,8 +303,8 @@ class Analyser {
     for (std::size_t i = 1; i < n.kids.size(); ++i) {
       const Node& arg = n.kids[i];
       const bool attr_kw = arg.kind == K::kwarg && arg.text == "attribute";
-      const bool attr_pos = i == 1 && arg.kind != K::kwarg &&
-                            contains({"selectattr", "rejectattr", "groupby"}, f);
+      const bool attr_pos =
+          i == 1 && arg.kind != K::kwarg && contains({"selectattr", "rejectattr", "groupby"}, f);
       if (!attr_kw && !attr_pos) continue;
       if (auto a = const_str(attr_kw ? arg.kids[0] : arg, depth)) {
         std::size_t start = 0;
@@ -325,18 +345,25 @@ class Analyser {
   void walk(const Node& n, int depth) {
     if (depth > 256) return;
     switch (n.kind) {
-      case K::name: name(n); break;
+      case K::name:
+        name(n);
+        break;
       case K::attr:
         attribute(n.text, n.pos, "");
         gadget(n.kids[0], n, n.text);
         break;
-      case K::item: subscript(n, depth); break;
-      case K::filter: filter(n, depth); break;
+      case K::item:
+        subscript(n, depth);
+        break;
+      case K::filter:
+        filter(n, depth);
+        break;
       case K::call:
         format_call(n, depth);
         getattr_call(n, depth);
         break;
-      default: break;
+      default:
+        break;
     }
     for (const auto& k : n.kids) walk(k, depth + 1);
   }
@@ -372,7 +399,8 @@ Analysis analyse(std::string_view source, const AnalyseLimits& limits) {
 
 bool looks_like_template(std::string_view text) {
   const auto expr = text.find("{{");
-  if (expr != std::string_view::npos && text.find("}}", expr + 2) != std::string_view::npos) return true;
+  if (expr != std::string_view::npos && text.find("}}", expr + 2) != std::string_view::npos)
+    return true;
   const auto stmt = text.find("{%");
   return stmt != std::string_view::npos && text.find("%}", stmt + 2) != std::string_view::npos;
 }

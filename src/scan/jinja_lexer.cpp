@@ -10,8 +10,12 @@ namespace mlsc::scan::jinja {
 
 namespace {
 
-bool name_start(unsigned char c) { return std::isalpha(c) || c == '_' || c >= 0x80; }
-bool name_char(unsigned char c) { return name_start(c) || std::isdigit(c); }
+bool name_start(unsigned char c) {
+  return std::isalpha(c) || c == '_' || c >= 0x80;
+}
+bool name_char(unsigned char c) {
+  return name_start(c) || std::isdigit(c);
+}
 
 void append_utf8(std::string& out, std::uint32_t cp) {
   if (cp > 0x10FFFF) cp = 0xFFFD;
@@ -48,7 +52,8 @@ class BlockLexer {
   Expected<std::vector<Token>> run() {
     while (true) {
       while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
-      if (pos_ >= s_.size()) return Error::at(pos_, "block is not closed with '" + std::string(end_) + "'");
+      if (pos_ >= s_.size())
+        return Error::at(pos_, "block is not closed with '" + std::string(end_) + "'");
       if (closes()) return std::move(out_);
       if (budget_ == 0) return Error::at(pos_, "template has too many tokens");
       --budget_;
@@ -84,13 +89,17 @@ class BlockLexer {
   Expected<void> number() {
     const auto start = pos_;
     auto digits = [&] {
-      while (pos_ < s_.size() && (std::isdigit(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '_')) ++pos_;
+      while (pos_ < s_.size() &&
+             (std::isdigit(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '_'))
+        ++pos_;
     };
     digits();
     bool floating = false;
-    if (pos_ + 1 < s_.size() && s_[pos_] == '.' && std::isdigit(static_cast<unsigned char>(s_[pos_ + 1]))) {
+    if (pos_ + 1 < s_.size() && s_[pos_] == '.' &&
+        std::isdigit(static_cast<unsigned char>(s_[pos_ + 1]))) {
       // `x.0.1` is attribute access; a number after '.' is an integer index, not a float.
-      const bool after_dot = !out_.empty() && out_.back().kind == TokKind::op && out_.back().text == ".";
+      const bool after_dot =
+          !out_.empty() && out_.back().kind == TokKind::op && out_.back().text == ".";
       if (!after_dot) {
         ++pos_;
         digits();
@@ -144,10 +153,23 @@ class BlockLexer {
       return true;
     };
     switch (e) {
-      case 'n': value += '\n'; return;
-      case 't': value += '\t'; return;
-      case 'r': value += '\r'; return;
-      case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
+      case 'n':
+        value += '\n';
+        return;
+      case 't':
+        value += '\t';
+        return;
+      case 'r':
+        value += '\r';
+        return;
+      case '0':
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7': {
         std::uint32_t cp = static_cast<std::uint32_t>(e - '0');
         for (int k = 0; k < 2 && pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '7'; ++k) {
           cp = cp * 8 + static_cast<std::uint32_t>(s_[pos_++] - '0');
@@ -155,12 +177,24 @@ class BlockLexer {
         append_utf8(value, cp);
         return;
       }
-      case 'x': if (hex(2)) return; break;
-      case 'u': if (hex(4)) return; break;
-      case 'U': if (hex(8)) return; break;
-      case '\\': case '\'': case '"': value += e; return;
-      case '\n': return;
-      default: break;
+      case 'x':
+        if (hex(2)) return;
+        break;
+      case 'u':
+        if (hex(4)) return;
+        break;
+      case 'U':
+        if (hex(8)) return;
+        break;
+      case '\\':
+      case '\'':
+      case '"':
+        value += e;
+        return;
+      case '\n':
+        return;
+      default:
+        break;
     }
     value += '\\';
     value += e;
@@ -231,7 +265,8 @@ Expected<std::vector<Block>> lex(std::string_view s, const LexLimits& limits) {
     const char k = s[open + 1];
     if (k == '#') {
       const auto close = s.find("#}", open + 2);
-      if (close == std::string_view::npos) return Error::at(open, "comment is not closed with '#}'");
+      if (close == std::string_view::npos)
+        return Error::at(open, "comment is not closed with '#}'");
       i = close + 2;
       continue;
     }

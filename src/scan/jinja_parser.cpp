@@ -196,7 +196,9 @@ class ExprParser {
         return make(K::str, std::move(value), pos);
       }
       case TokKind::integer:
-      case TokKind::floating: ++i_; return make(K::number, t->text, pos);
+      case TokKind::floating:
+        ++i_;
+        return make(K::number, t->text, pos);
       case TokKind::name: {
         ++i_;
         static constexpr std::array<std::string_view, 6> kConst = {"true", "false", "none",
@@ -206,7 +208,8 @@ class ExprParser {
         }
         return make(K::name, t->text, pos);
       }
-      case TokKind::op: break;
+      case TokKind::op:
+        break;
     }
     if (skip_op("(")) {
       if (skip_op(")")) return make(K::tuple, "", pos);
@@ -369,7 +372,8 @@ class ExprParser {
     const Token* t = peek();
     if (!t) return false;
     if (t->kind == TokKind::name) {
-      static constexpr std::array<std::string_view, 6> kStop = {"else", "or", "and", "is", "in", "if"};
+      static constexpr std::array<std::string_view, 6> kStop = {"else", "or", "and",
+                                                                "is",   "in", "if"};
       return std::find(kStop.begin(), kStop.end(), t->text) == kStop.end() && !at_name("not");
     }
     return t->kind != TokKind::op || t->text == "[" || t->text == "{";
@@ -483,8 +487,9 @@ class StatementParser {
       return {};
     }
     static constexpr std::array<std::string_view, 15> kBare = {
-        "else", "endif", "endfor", "endmacro", "endcall", "endfilter", "endwith", "endautoescape",
-        "endset", "break", "continue", "generation", "endgeneration", "endraw", "pass"};
+        "else",      "endif",      "endfor",        "endmacro", "endcall",
+        "endfilter", "endwith",    "endautoescape", "endset",   "break",
+        "continue",  "generation", "endgeneration", "endraw",   "pass"};
     if (std::find(kBare.begin(), kBare.end(), tag) != kBare.end()) return {};
     return Error::at(b_.tokens[0].pos, "unknown tag '" + tag + "'");
   }
@@ -645,15 +650,18 @@ Expected<void> check_nesting(const std::vector<Statement>& sts) {
   std::vector<const Statement*> open;
   for (const auto& st : sts) {
     if (st.tag.empty() || st.tag == "set=") continue;
-    const auto opener = std::find_if(kPairs.begin(), kPairs.end(), [&](const Pair& p) { return p.open == st.tag; });
+    const auto opener =
+        std::find_if(kPairs.begin(), kPairs.end(), [&](const Pair& p) { return p.open == st.tag; });
     if (opener != kPairs.end()) {
       open.push_back(&st);
       continue;
     }
-    const auto closer = std::find_if(kPairs.begin(), kPairs.end(), [&](const Pair& p) { return p.close == st.tag; });
+    const auto closer = std::find_if(kPairs.begin(), kPairs.end(),
+                                     [&](const Pair& p) { return p.close == st.tag; });
     if (closer != kPairs.end()) {
       if (open.empty() || open.back()->tag != closer->open) {
-        return Error::at(st.pos, "'" + st.tag + "' does not close an open '" + std::string(closer->open) + "'");
+        return Error::at(
+            st.pos, "'" + st.tag + "' does not close an open '" + std::string(closer->open) + "'");
       }
       open.pop_back();
       continue;

@@ -64,6 +64,7 @@ class Handler {
   bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) {
     // nlohmann counts characters read, so the offending byte is the one before `position`.
     doc_.error = Error::at(position > 0 ? position - 1 : 0, e.what());
+    doc_.trailing_content = frames_.empty() && started_;
     return false;
   }
 
@@ -84,7 +85,8 @@ class Handler {
   }
 
   bool capturing_top(const Frame& top) const {
-    return frames_.size() == 1 && top.object && (!options_.capture || options_.capture(top.pending_key));
+    return frames_.size() == 1 && top.object &&
+           (!options_.capture || options_.capture(top.pending_key));
   }
 
   // Stores `v` in the value being built, if any; returns where it went.
@@ -117,6 +119,7 @@ class Handler {
     Frame child;
     child.object = object;
     if (frames_.empty()) {
+      started_ = true;
       doc_.top_is_object = object;
     } else {
       child.token = next_token();
@@ -135,6 +138,7 @@ class Handler {
   const JsonOptions& options_;
   JsonDoc& doc_;
   std::vector<Frame> frames_;
+  bool started_ = false;
 };
 
 }  // namespace
@@ -156,8 +160,8 @@ std::string pointer_token(std::string_view key) {
 JsonDoc read(std::string_view text, const JsonOptions& options) {
   JsonDoc doc;
   Handler handler(options, doc);
-  const bool ok = json::sax_parse(text.begin(), text.end(), &handler,
-                                  json::input_format_t::json, /*strict=*/true);
+  const bool ok = json::sax_parse(text.begin(), text.end(), &handler, json::input_format_t::json,
+                                  /*strict=*/true);
   if (!ok && !doc.error) doc.error = Error{"invalid JSON"};
   return doc;
 }

@@ -43,6 +43,8 @@ struct JsonOptions {
 struct JsonDoc {
   std::optional<Error> error;  // syntax error (offset into the text) or nesting too deep
   bool top_is_object = false;
+  // The error is content after one complete value (JSON Lines, or appended data).
+  bool trailing_content = false;
   nlohmann::json members = nlohmann::json::object();  // captured top-level members
   std::vector<DuplicateKey> duplicates;
   std::size_t duplicate_count = 0;

@@ -24,8 +24,12 @@ struct Token {
 
 constexpr std::size_t kMaxFStringDepth = 4;
 
-bool ident_start(unsigned char c) { return std::isalpha(c) || c == '_' || c >= 0x80; }
-bool ident_char(unsigned char c) { return ident_start(c) || std::isdigit(c); }
+bool ident_start(unsigned char c) {
+  return std::isalpha(c) || c == '_' || c >= 0x80;
+}
+bool ident_char(unsigned char c) {
+  return ident_start(c) || std::isdigit(c);
+}
 
 bool string_prefix(std::string_view p) {
   if (p.size() > 2) return false;
@@ -65,7 +69,8 @@ class Tokenizer {
       }
     } else if (ident_start(c)) {
       name();
-    } else if (std::isdigit(c) || (c == '.' && pos_ + 1 < s_.size() && std::isdigit(static_cast<unsigned char>(s_[pos_ + 1])))) {
+    } else if (std::isdigit(c) || (c == '.' && pos_ + 1 < s_.size() &&
+                                   std::isdigit(static_cast<unsigned char>(s_[pos_ + 1])))) {
       number();
     } else if (c == '\'' || c == '"') {
       string("");
@@ -87,7 +92,8 @@ class Tokenizer {
 
   void number() {
     const auto start = pos_;
-    while (pos_ < s_.size() && (ident_char(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '.')) {
+    while (pos_ < s_.size() &&
+           (ident_char(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '.')) {
       ++pos_;
     }
     out_.push_back({Tok::number, s_.substr(start, pos_ - start), {}, line_});
@@ -126,12 +132,18 @@ class Tokenizer {
 
   static std::string unescape(char c) {
     switch (c) {
-      case 'n': return "\n";
-      case 't': return "\t";
-      case '\\': return "\\";
-      case '\'': return "'";
-      case '"': return "\"";
-      default: return std::string("\\") + c;
+      case 'n':
+        return "\n";
+      case 't':
+        return "\t";
+      case '\\':
+        return "\\";
+      case '\'':
+        return "'";
+      case '"':
+        return "\"";
+      default:
+        return std::string("\\") + c;
     }
   }
 
@@ -153,7 +165,8 @@ class Tokenizer {
         if (body[j] == '{') ++depth;
         if (body[j] == '}') --depth;
       }
-      Tokenizer inner(body.substr(i + 1, j - i - 2 < body.size() ? j - i - 2 : 0), line, depth_ + 1);
+      Tokenizer inner(body.substr(i + 1, j - i - 2 < body.size() ? j - i - 2 : 0), line,
+                      depth_ + 1);
       auto toks = inner.run();
       out_.push_back({Tok::op, "(", {}, line});  // keep the field apart from its neighbours
       for (auto& t : toks) out_.push_back(std::move(t));
@@ -163,7 +176,8 @@ class Tokenizer {
   }
 
   void op() {
-    static constexpr std::array<std::string_view, 8> kTwo = {"==", "!=", "<=", ">=", ":=", "**", "->", "//"};
+    static constexpr std::array<std::string_view, 8> kTwo = {
+        "==", "!=", "<=", ">=", ":=", "**", "->", "//"};
     for (auto t : kTwo) {
       if (s_.substr(pos_, 2) == t) {
         out_.push_back({Tok::op, s_.substr(pos_, 2), {}, line_});
@@ -291,9 +305,12 @@ constexpr Entry kTable[] = {
 };
 
 // Names a bare call reaches without an import.
-constexpr std::string_view kBuiltins[] = {"eval", "exec", "compile", "__import__", "execfile", "open"};
+constexpr std::string_view kBuiltins[] = {"eval",       "exec",     "compile",
+                                          "__import__", "execfile", "open"};
 
-bool has_prefix(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool has_prefix(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 
 const Entry* lookup(std::string_view q) {
   for (const auto& e : kTable) {
@@ -307,8 +324,12 @@ const Entry* lookup(std::string_view q) {
   return nullptr;
 }
 
-bool is_op(const Token& t, std::string_view op) { return t.kind == Tok::op && t.text == op; }
-bool is_name(const Token& t, std::string_view n) { return t.kind == Tok::name && t.text == n; }
+bool is_op(const Token& t, std::string_view op) {
+  return t.kind == Tok::op && t.text == op;
+}
+bool is_name(const Token& t, std::string_view n) {
+  return t.kind == Tok::name && t.text == n;
+}
 
 class Analyser {
  public:
@@ -471,7 +492,8 @@ class Analyser {
     const Token* a = at(i_ + 1);
     const Token* comma = at(i_ + 2);
     const Token* s = at(i_ + 3);
-    if (!a || !comma || !s || a->kind != Tok::name || !is_op(*comma, ",") || s->kind != Tok::string) {
+    if (!a || !comma || !s || a->kind != Tok::name || !is_op(*comma, ",") ||
+        s->kind != Tok::string) {
       return;
     }
     const std::string base = resolve(std::string(a->text), false);
@@ -533,28 +555,40 @@ std::vector<Use> analyse_snippet(std::string_view text) {
 
 std::string_view category_name(Category c) {
   switch (c) {
-    case Category::process: return "process";
-    case Category::exec: return "dynamic code";
-    case Category::network: return "network";
-    case Category::native: return "native code";
-    case Category::deserialize: return "deserialisation";
-    case Category::file_write: return "file write";
-    case Category::file_read: return "file read";
-    case Category::environment: return "environment";
+    case Category::process:
+      return "process";
+    case Category::exec:
+      return "dynamic code";
+    case Category::network:
+      return "network";
+    case Category::native:
+      return "native code";
+    case Category::deserialize:
+      return "deserialisation";
+    case Category::file_write:
+      return "file write";
+    case Category::file_read:
+      return "file read";
+    case Category::environment:
+      return "environment";
   }
   return "unknown";
 }
 
 Severity category_severity(Category c) {
   switch (c) {
-    case Category::process: return Severity::critical;
+    case Category::process:
+      return Severity::critical;
     case Category::exec:
     case Category::network:
-    case Category::native: return Severity::high;
+    case Category::native:
+      return Severity::high;
     case Category::deserialize:
-    case Category::file_write: return Severity::medium;
+    case Category::file_write:
+      return Severity::medium;
     case Category::file_read:
-    case Category::environment: return Severity::low;
+    case Category::environment:
+      return Severity::low;
   }
   return Severity::medium;
 }

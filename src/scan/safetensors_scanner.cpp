@@ -33,10 +33,10 @@ struct DtypeBits {
 
 // The dtypes of the safetensors format (Dtype in safetensors/src/tensor.rs), with their widths.
 constexpr std::array<DtypeBits, 20> kDtypes = {{
-    {"BOOL", 8},     {"F4", 4},       {"F6_E2M3", 6},  {"F6_E3M2", 6}, {"U8", 8},
-    {"I8", 8},       {"F8_E5M2", 8},  {"F8_E4M3", 8},  {"F8_E8M0", 8}, {"I16", 16},
-    {"U16", 16},     {"F16", 16},     {"BF16", 16},    {"I32", 32},    {"U32", 32},
-    {"F32", 32},     {"C64", 64},     {"F64", 64},     {"I64", 64},    {"U64", 64},
+    {"BOOL", 8}, {"F4", 4},      {"F6_E2M3", 6}, {"F6_E3M2", 6}, {"U8", 8},
+    {"I8", 8},   {"F8_E5M2", 8}, {"F8_E4M3", 8}, {"F8_E8M0", 8}, {"I16", 16},
+    {"U16", 16}, {"F16", 16},    {"BF16", 16},   {"I32", 32},    {"U32", 32},
+    {"F32", 32}, {"C64", 64},    {"F64", 64},    {"I64", 64},    {"U64", 64},
 }};
 
 std::optional<std::uint64_t> dtype_bits(std::string_view name) {
@@ -139,10 +139,10 @@ class HeaderCheck {
         entry.is_object() && entry.contains("data_offsets") ? &entry["data_offsets"] : nullptr;
     if (!dtype || !dtype->is_string() || !shape || !shape->is_array() || !offs ||
         !offs->is_array() || offs->size() != 2) {
-      report(Severity::medium, "safetensors.malformed-entry",
-             "tensor '" + name +
-                 "' is not {dtype: string, shape: [..], data_offsets: [begin, end]}",
-             off);
+      report(
+          Severity::medium, "safetensors.malformed-entry",
+          "tensor '" + name + "' is not {dtype: string, shape: [..], data_offsets: [begin, end]}",
+          off);
       return;
     }
     const auto begin = as_u64((*offs)[0]);
@@ -171,8 +171,8 @@ class HeaderCheck {
     check_size(name, dtype_name, *count, *begin, *end, off);
     if (*end > data_len_) {
       report(Severity::medium, "safetensors.offset-out-of-bounds",
-             "tensor '" + name + "' ends at data offset " + std::to_string(*end) +
-                 ", past the " + std::to_string(data_len_) + "-byte data buffer",
+             "tensor '" + name + "' ends at data offset " + std::to_string(*end) + ", past the " +
+                 std::to_string(data_len_) + "-byte data buffer",
              off);
     }
     tensors_.push_back({name, *begin, *end});
@@ -193,11 +193,12 @@ class HeaderCheck {
     }
     const auto total_bits = checked_mul(count, *bits);
     if (!total_bits || *total_bits % 8 != 0 || *total_bits / 8 != end - begin) {
-      report(Severity::medium, "safetensors.size-mismatch",
-             "tensor '" + name + "': " + std::to_string(count) + " " + dtype + " elements need " +
-                 (total_bits ? std::to_string(*total_bits) + " bits" : std::string("over 2^64 bits")) +
-                 ", but data_offsets give " + std::to_string(end - begin) + " bytes",
-             off);
+      report(
+          Severity::medium, "safetensors.size-mismatch",
+          "tensor '" + name + "': " + std::to_string(count) + " " + dtype + " elements need " +
+              (total_bits ? std::to_string(*total_bits) + " bits" : std::string("over 2^64 bits")) +
+              ", but data_offsets give " + std::to_string(end - begin) + " bytes",
+          off);
     }
   }
 
@@ -236,12 +237,12 @@ class HeaderCheck {
     std::string mix;
     for (const auto& [dtype, n] : dtype_mix_) {
       if (!mix.empty()) mix += ", ";
-      mix += dtype + " " + std::to_string(n.first) + (n.first == 1 ? " tensor" : " tensors") + " (" +
-             with_commas(n.second) + ")";
+      mix += dtype + " " + std::to_string(n.first) + (n.first == 1 ? " tensor" : " tensors") +
+             " (" + with_commas(n.second) + ")";
     }
     ctx_.add(Severity::info, "safetensors.summary",
-             std::to_string(tensors_.size()) + " tensors, " + with_commas(params_) +
-                 " parameters" + (mix.empty() ? std::string() : "; dtypes: " + mix),
+             std::to_string(tensors_.size()) + " tensors, " + with_commas(params_) + " parameters" +
+                 (mix.empty() ? std::string() : "; dtypes: " + mix),
              kHeaderStart);
   }
 
@@ -279,8 +280,9 @@ class SafetensorsScanner final : public Scanner {
     const std::uint64_t n = *load_le<std::uint64_t>(data, 0);
     if (n > kMaxHeader) {
       ctx.add(Severity::medium, "safetensors.header-too-large",
-              "header length " + std::to_string(n) + " exceeds the 100,000,000-byte limit of the "
-              "reference loader",
+              "header length " + std::to_string(n) +
+                  " exceeds the 100,000,000-byte limit of the "
+                  "reference loader",
               0);
       if (n > data.size() - 8) return;
     }
@@ -297,8 +299,7 @@ class SafetensorsScanner final : public Scanner {
     const auto doc = strict_json::read(header, options);
     if (doc.error) {
       ctx.add(Severity::medium, "safetensors.invalid-json",
-              "header is not valid JSON: " + doc.error->message,
-              8 + doc.error->offset.value_or(0));
+              "header is not valid JSON: " + doc.error->message, 8 + doc.error->offset.value_or(0));
       return;
     }
     if (!doc.top_is_object) {

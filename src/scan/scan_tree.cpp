@@ -54,7 +54,8 @@ std::optional<FileReport> refuse_cache_escape(const ScanTarget& target) {
   FileReport report;
   report.path = target.display;
   report.format = "hf-cache-link";
-  report.findings.push_back(Finding{Severity::high, "hf.symlink-escape", *escape, {}, std::nullopt});
+  report.findings.push_back(
+      Finding{Severity::high, "hf.symlink-escape", *escape, {}, std::nullopt});
   return report;
 }
 
@@ -94,8 +95,8 @@ std::vector<FileReport> scan_targets(const std::vector<ScanTarget>& targets,
   std::atomic<std::int64_t> last_report_ms{0};
   tbb::parallel_for(std::size_t{0}, targets.size(), [&](std::size_t i) {
     auto refused = refuse_cache_escape(targets[i]);
-    reports[i] = refused ? std::move(*refused)
-                         : scan_file(targets[i].display, targets[i].fs_path, options);
+    reports[i] =
+        refused ? std::move(*refused) : scan_file(targets[i].display, targets[i].fs_path, options);
     const auto n = done.fetch_add(1) + 1;
     const auto b = bytes.fetch_add(targets[i].size) + targets[i].size;
     if (!tree.progress) return;

@@ -19,7 +19,8 @@ void check_template(ScanContext& ctx, std::string_view source, const std::string
     return;
   }
   for (const auto& issue : a.issues) {
-    ctx.add(issue.severity, issue.rule, where + ": " + issue.message + located(issue.pos), at(issue.pos));
+    ctx.add(issue.severity, issue.rule, where + ": " + issue.message + located(issue.pos),
+            at(issue.pos));
   }
   if (a.parse_error) {
     const auto pos = a.parse_error->offset.value_or(0);

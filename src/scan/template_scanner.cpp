@@ -27,7 +27,8 @@ class YamlWalk {
 
   void walk(const YAML::Node& node, const std::string& path, const std::string& key, int depth) {
     if (++nodes_ > kMaxYamlNodes || depth > 64) {
-      if (!stopped_) ctx_.add(Severity::high, "unscannable", "YAML too large or deep to walk; rest not checked");
+      if (!stopped_)
+        ctx_.add(Severity::high, "unscannable", "YAML too large or deep to walk; rest not checked");
       stopped_ = true;
       return;
     }
@@ -100,6 +101,8 @@ class TemplateScanner final : public Scanner {
 
 }  // namespace
 
-std::unique_ptr<Scanner> make_template_scanner() { return std::make_unique<TemplateScanner>(); }
+std::unique_ptr<Scanner> make_template_scanner() {
+  return std::make_unique<TemplateScanner>();
+}
 
 }  // namespace mlsc::scan

@@ -27,6 +27,8 @@ inline std::string le64(std::uint64_t v) {
   return s;
 }
 
-inline std::string le32(std::uint32_t v) { return le64(v).substr(0, 4); }
+inline std::string le32(std::uint32_t v) {
+  return le64(v).substr(0, 4);
+}
 
 }  // namespace mlsc::scan::testing

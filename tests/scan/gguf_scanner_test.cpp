@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "format_test_util.hpp"
-#include "scan/gguf_reader.hpp"
 #include "mlsc/scan/scanners.hpp"
+#include "scan/gguf_reader.hpp"
 
 namespace mlsc::scan {
 namespace {
@@ -20,9 +20,13 @@ const Registry& registry() {
   return r;
 }
 
-FileReport scan(const std::string& bytes) { return testing::scan_with(registry(), bytes); }
+FileReport scan(const std::string& bytes) {
+  return testing::scan_with(registry(), bytes);
+}
 
-std::string str(std::string_view s) { return le64(s.size()) + std::string(s); }
+std::string str(std::string_view s) {
+  return le64(s.size()) + std::string(s);
+}
 
 // A v3 file: `kvs` already encoded, one F32 tensor of `n` elements at offset 0.
 std::string gguf(std::size_t n_kv, const std::string& kvs, std::uint64_t n = 8) {
@@ -41,7 +45,8 @@ TEST(GgufScanner, WellFormedFileIsSummarised) {
   ASSERT_EQ(r.format, "gguf");
   ASSERT_EQ(r.findings.size(), 1U) << r.findings[0].rule << ": " << r.findings[0].message;
   EXPECT_EQ(r.findings[0].rule, "gguf.summary");
-  EXPECT_NE(r.findings[0].message.find("architecture llama, 1 tensors, 8 parameters"), std::string::npos)
+  EXPECT_NE(r.findings[0].message.find("architecture llama, 1 tensors, 8 parameters"),
+            std::string::npos)
       << r.findings[0].message;
 }
 

@@ -17,16 +17,25 @@ std::set<std::string> rules(std::string_view t) {
 
 TEST(Jinja, OrdinaryTemplatesAreQuiet) {
   for (const char* t : {
-           "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] }}{% endfor %}",
-           "{%- set ns = namespace(found=false) -%}{%- for m in messages[::-1] if m.role != 'tool' %}{% set ns.found = true %}{% endfor %}",
-           "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('no') }}{% endif %}",
-           "{% set role = 'model' if m['role'] == 'assistant' else m['role'] %}{{ (m['content'] | trim) ~ '\\n' }}",
-           "{%- for k, v in tool.parameters.properties.items() %}{{ k }}: {{ v | tojson(indent=2) }}{% endfor %}",
-           "{% if x is not none and x is string %}{{ x.split('</think>')[-1].lstrip('\\n') }}{% endif %}",
-           "{% for m in messages %}{% if loop.index0 % 2 == 0 and m is mapping %}{{ m.content }}{% endif %}{% endfor %}",
+           "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + "
+           "message['content'] }}{% endfor %}",
+           "{%- set ns = namespace(found=false) -%}{%- for m in messages[::-1] if m.role != 'tool' "
+           "%}{% set ns.found = true %}{% endfor %}",
+           "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('no') }}{% "
+           "endif %}",
+           "{% set role = 'model' if m['role'] == 'assistant' else m['role'] %}{{ (m['content'] | "
+           "trim) ~ '\\n' }}",
+           "{%- for k, v in tool.parameters.properties.items() %}{{ k }}: {{ v | tojson(indent=2) "
+           "}}{% endfor %}",
+           "{% if x is not none and x is string %}{{ x.split('</think>')[-1].lstrip('\\n') }}{% "
+           "endif %}",
+           "{% for m in messages %}{% if loop.index0 % 2 == 0 and m is mapping %}{{ m.content }}{% "
+           "endif %}{% endfor %}",
            "{% raw %}{{ __class__ }}{% endraw %}{# {{ ''.__class__ }} #}{{ 'x' }}",
-           "{% generation %}{{ m.content }}{% endgeneration %}{% for a in b %}{% break %}{% endfor %}",
-           "{{ {'a': {'b': 1}}['a'] }}{{ [1, 2, 3]|selectattr('real')|list|length is divisibleby 3 }}",
+           "{% generation %}{{ m.content }}{% endgeneration %}{% for a in b %}{% break %}{% endfor "
+           "%}",
+           "{{ {'a': {'b': 1}}['a'] }}{{ [1, 2, 3]|selectattr('real')|list|length is divisibleby 3 "
+           "}}",
        }) {
     EXPECT_TRUE(rules(t).empty()) << t;
   }

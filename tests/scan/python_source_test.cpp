@@ -22,7 +22,8 @@ TEST(PythonSource, ResolvesImportedNames) {
   EXPECT_TRUE(whats("x = eval(input())\n").count("builtins.eval"));
   EXPECT_TRUE(whats("f = open(p, 'wb')\n").count("open(mode=write)"));
   EXPECT_TRUE(whats("f = open(p, mode='r')\n").count("open"));
-  EXPECT_TRUE(whats("import urllib.request\nurllib.request.urlopen(u)\n").count("urllib.request.urlopen"));
+  EXPECT_TRUE(
+      whats("import urllib.request\nurllib.request.urlopen(u)\n").count("urllib.request.urlopen"));
 }
 
 TEST(PythonSource, StringsCommentsAndMethodsAreNotCalls) {
@@ -39,13 +40,15 @@ TEST(PythonSource, FStringFieldsAreCode) {
 }
 
 TEST(PythonSource, RelativeImports) {
-  const auto a = analyse("from .utils import x\nfrom .a.b import c\nfrom . import helpers\nfrom ..up import z\n");
+  const auto a = analyse(
+      "from .utils import x\nfrom .a.b import c\nfrom . import helpers\nfrom ..up import z\n");
   const std::set<std::string> rel(a.relative_imports.begin(), a.relative_imports.end());
   EXPECT_EQ(rel, (std::set<std::string>{"utils", "a/b", "helpers", "../up"}));
 }
 
 TEST(PythonSource, ProseIsNotCode) {
-  EXPECT_TRUE(analyse_snippet("A small model for text classification; open source, MIT licence.").empty());
+  EXPECT_TRUE(
+      analyse_snippet("A small model for text classification; open source, MIT licence.").empty());
   EXPECT_FALSE(analyse_snippet("import os; os.system('echo pwned')").empty());
 }
 

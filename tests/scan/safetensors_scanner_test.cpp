@@ -23,7 +23,9 @@ std::string file(std::string header, std::size_t data_bytes) {
   return le64(header.size()) + header + std::string(data_bytes, '\x01');
 }
 
-FileReport scan(const std::string& bytes) { return testing::scan_with(registry(), bytes); }
+FileReport scan(const std::string& bytes) {
+  return testing::scan_with(registry(), bytes);
+}
 
 TEST(SafetensorsScanner, WellFormedFileHasOnlyTheSummary) {
   const auto r = scan(file(
@@ -33,12 +35,14 @@ TEST(SafetensorsScanner, WellFormedFileHasOnlyTheSummary) {
   ASSERT_EQ(r.format, "safetensors");
   ASSERT_EQ(r.findings.size(), 1U) << r.findings[0].rule;
   EXPECT_EQ(r.findings[0].rule, "safetensors.summary");
-  EXPECT_NE(r.findings[0].message.find("3 tensors, 14 parameters"), std::string::npos) << r.findings[0].message;
+  EXPECT_NE(r.findings[0].message.find("3 tensors, 14 parameters"), std::string::npos)
+      << r.findings[0].message;
   EXPECT_NE(r.findings[0].message.find("BF16 1 tensor (4)"), std::string::npos);
 }
 
 TEST(SafetensorsScanner, DuplicateKeysAreReportedWithTheirOffset) {
-  const std::string h = R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})";
+  const std::string h =
+      R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})";
   const auto r = scan(file(h, 1));
   const auto* f = find_rule(r, "safetensors.duplicate-key");
   ASSERT_NE(f, nullptr);
@@ -51,8 +55,11 @@ TEST(SafetensorsScanner, EachLayoutViolationHasItsOwnRule) {
                         "safetensors.size-mismatch"));
   EXPECT_TRUE(find_rule(scan(file(R"({"a":{"dtype":"Q4","shape":[2],"data_offsets":[0,4]}})", 4)),
                         "safetensors.unknown-dtype"));
-  EXPECT_TRUE(find_rule(scan(file(R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[4],"data_offsets":[2,6]}})", 6)),
-                        "safetensors.overlap"));
+  EXPECT_TRUE(find_rule(
+      scan(file(
+          R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[4],"data_offsets":[2,6]}})",
+          6)),
+      "safetensors.overlap"));
   EXPECT_TRUE(find_rule(scan(file(R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[2,4]}})", 4)),
                         "safetensors.gap"));
   EXPECT_TRUE(find_rule(scan(file(R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}})", 9)),
@@ -61,15 +68,18 @@ TEST(SafetensorsScanner, EachLayoutViolationHasItsOwnRule) {
                         "safetensors.offset-out-of-bounds"));
   EXPECT_TRUE(find_rule(scan(file(R"({"a":{"dtype":"U8","shape":[8],"data_offsets":[8,0]}})", 8)),
                         "safetensors.invalid-offsets"));
-  EXPECT_TRUE(find_rule(scan(file(R"({"__metadata__":{"n":1}})", 0)), "safetensors.metadata-not-string"));
+  EXPECT_TRUE(
+      find_rule(scan(file(R"({"__metadata__":{"n":1}})", 0)), "safetensors.metadata-not-string"));
 }
 
 TEST(SafetensorsScanner, ShapeProductsThatOverflowAreCaughtNotWrapped) {
   // 2^32 * 2^32 elements wraps to 0 in 64 bits; 0 bytes would then "match" offsets [0,0].
-  const auto r = scan(file(R"({"a":{"dtype":"U8","shape":[4294967296,4294967296],"data_offsets":[0,0]}})", 0));
+  const auto r =
+      scan(file(R"({"a":{"dtype":"U8","shape":[4294967296,4294967296],"data_offsets":[0,0]}})", 0));
   EXPECT_TRUE(find_rule(r, "safetensors.malformed-entry"));
   // 2^61 F32 elements = 2^66 bits: the bit count overflows.
-  const auto r2 = scan(file(R"({"a":{"dtype":"F32","shape":[2305843009213693952],"data_offsets":[0,0]}})", 0));
+  const auto r2 =
+      scan(file(R"({"a":{"dtype":"F32","shape":[2305843009213693952],"data_offsets":[0,0]}})", 0));
   EXPECT_TRUE(find_rule(r2, "safetensors.size-mismatch"));
 }
 
@@ -83,7 +93,9 @@ TEST(SafetensorsScanner, HeaderBoundsAndJson) {
 }
 
 TEST(SafetensorsScanner, CodeInMetadataIsLowAndNamed) {
-  const auto r = scan(file(R"j({"__metadata__":{"x":"import subprocess as sp; sp.run(['id'])","y":"A model for text"}})j", 0));
+  const auto r = scan(file(
+      R"j({"__metadata__":{"x":"import subprocess as sp; sp.run(['id'])","y":"A model for text"}})j",
+      0));
   const auto* f = find_rule(r, "safetensors.metadata-code");
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->severity, Severity::low);
