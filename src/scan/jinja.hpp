@@ -69,6 +69,7 @@ struct Node {
   std::string text;
   std::vector<Node> kids;
   std::size_t pos = 0;
+  std::size_t height = 1;  // longest path to a leaf: bounded, so trees never recurse deeply
 };
 
 // One statement or expression block, parsed.

@@ -18,8 +18,13 @@ Node make(K kind, std::string text, std::size_t pos, std::vector<Node> kids = {}
   n.text = std::move(text);
   n.pos = pos;
   n.kids = std::move(kids);
+  for (const auto& k : n.kids) n.height = std::max(n.height, k.height + 1);
   return n;
 }
+
+// Chains (a.b.c..., x|f|g..., a + b + c ...) grow trees without recursion in the parser; their
+// height is bounded here so that walking and destroying a tree stays shallow.
+constexpr std::size_t kMaxHeight = 512;
 
 class ExprParser {
  public:
@@ -101,6 +106,7 @@ class ExprParser {
         n.kids.push_back(std::move(*other));
       }
       then = std::move(n);
+      if (then->height > kMaxHeight) return too_deep(pos);
     }
     return then;
   }
@@ -119,9 +125,12 @@ class ExprParser {
       auto right = (this->*next)();
       if (!right) return right;
       left = make(K::binary, op, pos, {std::move(*left), std::move(*right)});
+      if (left->height > kMaxHeight) return too_deep(pos);
     }
     return left;
   }
+
+  static Error too_deep(std::size_t pos) { return Error::at(pos, "expression nested too deeply"); }
 
   Expected<Node> or_expr() { return left_assoc(&ExprParser::and_expr, {"or"}, true); }
   Expected<Node> and_expr() { return left_assoc(&ExprParser::not_expr, {"and"}, true); }
@@ -159,6 +168,7 @@ class ExprParser {
       auto right = math1();
       if (!right) return right;
       left = make(K::binary, op, t->pos, {std::move(*left), std::move(*right)});
+      if (left->height > kMaxHeight) return too_deep(t->pos);
     }
     return left;
   }
@@ -258,6 +268,7 @@ class ExprParser {
   Expected<Node> postfix(Node node) {
     while (true) {
       const auto pos = here();
+      if (node.height > kMaxHeight) return too_deep(pos);
       if (skip_op(".")) {
         const Token* t = peek();
         if (!t || (t->kind != TokKind::name && t->kind != TokKind::integer)) {
@@ -332,6 +343,7 @@ class ExprParser {
   Expected<Node> filters(Node node) {
     while (true) {
       const auto pos = here();
+      if (node.height > kMaxHeight) return too_deep(pos);
       if (skip_op("|")) {
         auto name = dotted_name();
         if (!name) return name.error();

@@ -86,6 +86,16 @@ TEST(Jinja, NestingIsBounded) {
   std::string nots;
   for (int i = 0; i < 10000; ++i) nots += "not ";
   EXPECT_TRUE(analyse("{{ " + nots + "x }}").parse_error.has_value());
+  // Long chains nest without recursion in the parser; their trees are bounded too.
+  std::string chain = "x", filters = "x", sum = "x";
+  for (int i = 0; i < 200000; ++i) {
+    chain += ".a";
+    filters += "|f";
+    sum += "+x";
+  }
+  for (const auto& e : {chain, filters, sum}) {
+    EXPECT_TRUE(analyse("{{ " + e + " }}").parse_error.has_value());
+  }
 }
 
 }  // namespace
