@@ -5,7 +5,7 @@
 namespace mlsc::scan {
 
 void check_template(ScanContext& ctx, std::string_view source, const std::string& where,
-                    std::optional<std::uint64_t> base) {
+                    std::optional<std::uint64_t> base, bool report_syntax) {
   const auto a = jinja::analyse(source);
   auto at = [&](std::size_t pos) -> std::optional<std::uint64_t> {
     if (base) return *base + pos;
@@ -22,7 +22,7 @@ void check_template(ScanContext& ctx, std::string_view source, const std::string
     ctx.add(issue.severity, issue.rule, where + ": " + issue.message + located(issue.pos),
             at(issue.pos));
   }
-  if (a.parse_error) {
+  if (a.parse_error && report_syntax) {
     const auto pos = a.parse_error->offset.value_or(0);
     ctx.add(Severity::medium, "jinja.unparseable",
             where + " is not a valid Jinja template: " + a.parse_error->message + located(pos) +

@@ -95,7 +95,23 @@ class TemplateScanner final : public Scanner {
         return;
       }
     }
-    check_template(ctx, text, "template", 0);
+    // Text that only contains braces (Python, Markdown, HTML) is not held to Jinja's syntax; a
+    // file named as a template is.
+    check_template(ctx, text, "template", 0, named_as_template(ctx));
+  }
+
+ private:
+  static bool named_as_template(const ScanContext& ctx) {
+    const std::string& m = ctx.member();
+    const std::string name = m.empty() ? ctx.file_path() : m.substr(m.rfind('!') + 1);
+    if (name.empty()) return true;  // in-memory bytes: assume a template
+    for (std::string_view ext : {".jinja", ".jinja2", ".j2", ".template", ".tmpl", ".tpl"}) {
+      if (name.size() >= ext.size() &&
+          name.compare(name.size() - ext.size(), ext.size(), ext) == 0) {
+        return true;
+      }
+    }
+    return name.find("chat_template") != std::string::npos;
   }
 };
 
