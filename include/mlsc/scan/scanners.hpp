@@ -20,7 +20,11 @@ std::unique_ptr<Scanner> make_keras_metadata_scanner();
 std::unique_ptr<Scanner> make_hdf5_user_block_scanner();
 // keras_json_scanner.cpp: Keras config.json / metadata.json / model JSON
 std::unique_ptr<Scanner> make_keras_json_scanner();
-std::unique_ptr<Scanner> make_onnx_scanner();    // onnx_scanner.cpp (onnx.ModelProto)
-std::unique_ptr<Scanner> make_pickle_scanner();  // pickle_scanner.cpp (raw, joblib)
+std::unique_ptr<Scanner> make_onnx_scanner();         // onnx_scanner.cpp (onnx.ModelProto)
+std::unique_ptr<Scanner> make_safetensors_scanner();  // safetensors_scanner.cpp
+std::unique_ptr<Scanner> make_gguf_scanner();         // gguf_scanner.cpp (GGUF v1-v3)
+std::unique_ptr<Scanner> make_hf_json_scanner();      // hf_json_scanner.cpp (JSON configs)
+std::unique_ptr<Scanner> make_template_scanner();     // template_scanner.cpp (.jinja text)
+std::unique_ptr<Scanner> make_pickle_scanner();       // pickle_scanner.cpp (raw, joblib)
 
 }  // namespace mlsc::scan
