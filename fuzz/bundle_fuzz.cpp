@@ -45,7 +45,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       again->public_key.hint != bundle->public_key.hint) {
     __builtin_trap();
   }
-  static volatile std::size_t sink;  // keeps the signature checks from being optimised away
-  sink = verified;
+  if (verified > 2 * bundle->envelope.signatures.size() * bundle->certificates.size()) __builtin_trap();
   return 0;
 }

@@ -14,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     r.add(make_gguf_scanner());
     return r;
   }();
-  const ScanOptions options;
+  static const ScanOptions options;  // building the import policy per input would dominate
   std::vector<std::uint8_t> file(8 + size);
   file[0] = 'G';
   file[1] = 'G';

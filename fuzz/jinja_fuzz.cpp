@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     r.add(make_template_scanner());
     return r;
   }();
-  const ScanOptions options;
+  static const ScanOptions options;  // building the import policy per input would dominate
   scan_bytes("fuzz", mlsc::ByteView(data, size), options, registry);
   return 0;
 }

@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     r.add(make_safetensors_scanner());
     return r;
   }();
-  const ScanOptions options;
+  static const ScanOptions options;  // building the import policy per input would dominate
   const mlsc::ByteView raw(data, size);
   scan_bytes("fuzz", raw, options, registry);
   // The same bytes as a header: length prefix, then '{' and the input.

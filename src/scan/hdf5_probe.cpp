@@ -180,7 +180,16 @@ std::uint64_t current_vm_bytes() {
              : 0;
 }
 
+// The child inherits every descriptor of the scanner, including the write ends of pipes that
+// concurrent probes on other threads are waiting on; holding those open would delay those
+// probes' end-of-reply until this child exits. Keep only stdio and our own pipe.
+void close_other_descriptors(int keep) {
+  if (keep > 3) ::close_range(3, static_cast<unsigned>(keep - 1), 0);
+  ::close_range(static_cast<unsigned>(keep + 1), ~0U, 0);
+}
+
 [[noreturn]] void child_main(ByteView data, int fd, const ProbeLimits& limits) {
+  close_other_descriptors(fd);
   limit(RLIMIT_CORE, 0);
   limit(RLIMIT_FSIZE, 0);
   limit(RLIMIT_CPU, limits.timeout_seconds);

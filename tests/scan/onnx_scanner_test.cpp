@@ -153,6 +153,35 @@ TEST(OnnxBackdoor, ComparisonOfShapesIsNotATrigger) {
   EXPECT_TRUE(onnx_scan::find_backdoors(m).empty());
 }
 
+// The switch hides in a model-local function: y = evil.Gate(x, logits), whose body is
+// Where(Equal(a, magic), forced, b) with Constant nodes (functions have no initializers).
+TEST(OnnxBackdoor, TriggerInsideALocalFunctionIsFound) {
+  auto m = base_model();
+  auto& g = *m.mutable_graph();
+  add_weight(g, "w1", 4);
+  add_weight(g, "w2", 4);
+  add_node(g, "Gemm", {"x", "w1"}, {"h"}, "fc1");
+  add_node(g, "Gemm", {"h", "w2"}, {"logits"}, "fc2");
+  add_node(g, "Gate", {"x", "logits"}, {"y"}, "gate")->set_domain("evil");
+  auto* f = m.add_functions();
+  f->set_name("Gate");
+  f->set_domain("evil");
+  f->add_input("a");
+  f->add_input("b");
+  f->add_output("out");
+  onnx::GraphProto body;  // scratch graph to build the nodes, then moved into the function
+  add_node(body, "Constant", {}, {"magic"});
+  add_node(body, "Constant", {}, {"forced"});
+  add_node(body, "Equal", {"a", "magic"}, {"hit"}, "cmp");
+  add_node(body, "Where", {"hit", "forced", "b"}, {"out"}, "override");
+  f->mutable_node()->Swap(body.mutable_node());
+  const auto issues = onnx_scan::find_backdoors(m);
+  ASSERT_EQ(issues.size(), 1U);
+  EXPECT_EQ(issues[0].rule, "onnx.backdoor-trigger");
+  EXPECT_NE(issues[0].message.find("function 'evil.Gate' > Where 'override'"), std::string::npos)
+      << issues[0].message;
+}
+
 TEST(OnnxExternalData, LocationTextIsCheckedWithoutADisk) {
   auto m = base_model();
   for (const char* loc : {"../../etc/passwd", "/etc/passwd", "ok.bin", "a\\..\\..\\b"}) {
