@@ -133,12 +133,13 @@ int heading_level(std::string_view line) {
 
 std::string* section_target(std::string_view heading, ModelCard& card) {
   const auto h = detail::lower(heading);
-  if (h.find("limitation") != std::string::npos || h.find("risks") != std::string::npos)
-    return &card.limitations;
-  if (h.find("ethic") != std::string::npos) return &card.ethical_considerations;
+  // "Intended uses & limitations" (the model card template's heading) is about uses.
   if (h.find("intended use") != std::string::npos || h.find("uses") != std::string::npos ||
       h.find("use case") != std::string::npos)
     return &card.intended_uses;
+  if (h.find("limitation") != std::string::npos || h.find("risks") != std::string::npos)
+    return &card.limitations;
+  if (h.find("ethic") != std::string::npos) return &card.ethical_considerations;
   return nullptr;
 }
 
