@@ -208,10 +208,14 @@ bool option_is(std::string_view tok, std::string_view name) {
   return name.size() == 2;  // short options may be glued: -rfile
 }
 
+// A bare URL or path ("https://.../x.whl", "git+https://...#egg=x", "./pkg"), as opposed to a
+// PEP 508 line, which starts with a project name ("x @ https://...").
 bool looks_like_url_or_path(std::string_view s) {
-  return s.find("://") != std::string_view::npos || s.substr(0, 5) == "file:" || s.front() == '.' ||
-         s.front() == '/' || s.substr(0, 4) == "git+" || s.substr(0, 3) == "hg+" ||
-         s.substr(0, 4) == "svn+" || s.substr(0, 4) == "bzr+";
+  if (s.front() == '.' || s.front() == '/' || s.substr(0, 5) == "file:") return true;
+  std::size_t i = 0;
+  while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) != 0 || s[i] == '+' || s[i] == '-' || s[i] == '.'))
+    ++i;
+  return i > 0 && s.substr(i, 3) == "://";
 }
 
 // Name and version from a URL or path: "#egg=name", or a wheel/sdist file name.

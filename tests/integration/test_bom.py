@@ -50,6 +50,35 @@ class Results:
             print(f'FAIL {name}' + (f': {detail}' if detail else ''))
 
 
+def format_checker(base):
+    """python3-jsonschema's checker plus the two formats the BOM schemas use that it only checks
+    with optional modules Debian does not install (rfc3339-validator, rfc3987): date-time per
+    RFC 3339 and a lexical IRI-reference check, the same rules mlsc applies."""
+    checker = copy.deepcopy(base)
+
+    @checker.checks('date-time')
+    def date_time(value):
+        if not isinstance(value, str):
+            return True
+        import datetime
+        import re
+        if not re.fullmatch(r'\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)', value):
+            return False
+        try:
+            datetime.datetime.fromisoformat(value[:19])
+        except ValueError:
+            return False
+        return True
+
+    @checker.checks('iri-reference')
+    def iri_reference(value):
+        if not isinstance(value, str):
+            return True
+        return not any(ord(c) <= 0x20 or ord(c) == 0x7f or c in '<>"{}|\\^`' for c in value)
+
+    return checker
+
+
 class Validators:
     def __init__(self, shared):
         cdx_dir = os.path.join(shared, 'specs', 'cyclonedx')
@@ -60,11 +89,11 @@ class Validators:
         cdx = store['http://cyclonedx.org/schema/bom-1.6.schema.json']
         resolver = jsonschema.RefResolver(base_uri=cdx['$id'], referrer=cdx, store=store)
         self.cdx = jsonschema.Draft7Validator(cdx, resolver=resolver,
-                                              format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+                                              format_checker=format_checker(jsonschema.Draft7Validator.FORMAT_CHECKER))
         with open(os.path.join(shared, 'specs', 'spdx3', 'spdx-3.0.1-schema.json')) as f:
             spdx = json.load(f)
         self.spdx = jsonschema.Draft202012Validator(
-            spdx, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+            spdx, format_checker=format_checker(jsonschema.Draft202012Validator.FORMAT_CHECKER))
 
     def errors(self, doc):
         v = self.cdx if doc.get('bomFormat') == 'CycloneDX' else self.spdx
@@ -225,7 +254,9 @@ def differential(r, mlsc, work, validators, shared):
     mutate('metric value type', lambda d: d['components'][0]['modelCard'].__setitem__(
         'quantitativeAnalysis', {'performanceMetrics': [{'type': 'acc', 'value': 0.9}]}))
     mutate('license id', lambda d: d['components'][0].__setitem__('licenses', [{'license': {'id': 'Not-A-License'}}]))
-    mutate('timestamp', lambda d: d['metadata'].__setitem__('timestamp', 'yesterday'))
+    mutate('timestamp', lambda d: d.__setitem__('metadata', {'timestamp': 'yesterday'}))
+    mutate('leap day', lambda d: d.__setitem__('metadata', {'timestamp': '2023-02-29T10:00:00Z'}))
+    mutate('url with space', lambda d: d['components'][0].__setitem__('externalReferences', [{'type': 'website', 'url': 'a b'}]))
     mutate('dataset ref shape', lambda d: d['components'][0]['modelCard']['modelParameters'].__setitem__(
         'datasets', [{'ref': 1}]))
     cases = docs + mutations
