@@ -209,6 +209,10 @@ class Walker {
     const auto name = dir.filename().string();
     if (ends_with(name, ".egg-info")) {
       read_metadata(dir / "PKG-INFO", {});
+      if (auto egg_requires = detail::read_text_file(dir / "requires.txt", kMaxMetadata); egg_requires && !inv_.packages.empty() &&
+          inv_.packages.back().source == dir.string()) {
+        for (auto& r : parse_egg_requires(*egg_requires)) inv_.packages.back().requires_names.push_back(std::move(r));
+      }
       return;
     }
     read_metadata(dir / "METADATA", dir / "RECORD");

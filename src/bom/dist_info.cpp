@@ -96,6 +96,17 @@ Expected<Package> parse_core_metadata(std::string_view text, const std::string& 
   return p;
 }
 
+std::vector<std::string> parse_egg_requires(std::string_view text) {
+  std::vector<std::string> out;
+  for (const auto raw : detail::lines(text.substr(0, kMaxTextFile))) {
+    const auto line = detail::trim(raw);
+    if (line.empty() || line.front() == '#') continue;
+    if (line.front() == '[') break;  // extras and marker sections are conditional
+    if (auto r = parse_pep508(line)) out.push_back(r->name);
+  }
+  return out;
+}
+
 namespace {
 
 // One CSV field starting at `pos` (RFC 4180 quoting); advances `pos` past the separator.

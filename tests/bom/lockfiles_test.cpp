@@ -167,3 +167,15 @@ TEST(Hashes, PrefixedForms) {
 
 }  // namespace
 }  // namespace mlsc::bom
+
+namespace mlsc::bom {
+namespace {
+
+TEST(EggRequires, UnconditionalOnly) {
+  EXPECT_EQ(parse_egg_requires("typing_extensions\nsympy>=1.0\n\n[opt]\nopt-einsum\n"),
+            (std::vector<std::string>{"typing_extensions", "sympy"}));
+  EXPECT_TRUE(parse_egg_requires("[:python_version < \"3.8\"]\nimportlib-metadata\n").empty());
+}
+
+}  // namespace
+}  // namespace mlsc::bom

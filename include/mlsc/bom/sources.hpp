@@ -62,6 +62,9 @@ Expected<Package> parse_core_metadata(std::string_view text, const std::string& 
 // RECORD: CSV of path,hash,size. Returns the number of entries that carry a hash; an error
 // when a line is malformed or a hash is not "sha256=<urlsafe base64 of 32 bytes>" and alike.
 Expected<std::size_t> parse_record(std::string_view text);
+// requires.txt of an .egg-info: the unconditional requirement names (lines before the first
+// "[extra]" or "[:marker]" section).
+std::vector<std::string> parse_egg_requires(std::string_view text);
 // conda-meta/<name>-<version>-<build>.json
 Expected<Package> parse_conda_meta(std::string_view text, const std::string& source);
 
