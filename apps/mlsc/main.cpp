@@ -144,17 +144,22 @@ struct BomArgs {
 };
 
 void add_bom_command(CLI::App& app, BomArgs& a) {
-  auto* cmd = app.add_subcommand("bom", "Write an AI-BOM (CycloneDX 1.6 or SPDX 3.0.1) of models, datasets and packages");
-  cmd->add_option("paths", a.paths, "Model folders, hub caches, projects, environments, lock files");
+  auto* cmd = app.add_subcommand(
+      "bom", "Write an AI-BOM (CycloneDX 1.6 or SPDX 3.0.1) of models, datasets and packages");
+  cmd->add_option("paths", a.paths,
+                  "Model folders, hub caches, projects, environments, lock files");
   cmd->add_option("--format", a.format, "Output format")
       ->check(CLI::IsMember({"cyclonedx", "spdx"}))
       ->capture_default_str();
   cmd->add_option("-o,--output", a.output, "Write the BOM to this file instead of stdout");
-  cmd->add_option("--timestamp", a.timestamp, "Fixed creation time (2024-05-01T12:00:00Z): reproducible output");
+  cmd->add_option("--timestamp", a.timestamp,
+                  "Fixed creation time (2024-05-01T12:00:00Z): reproducible output");
   cmd->add_option("-j,--jobs", a.jobs, "Hashing threads (default: all cores)");
-  a.validate = cmd->add_subcommand("validate", "Check a CycloneDX 1.6 or SPDX 3.0.1 JSON BOM against its schema");
+  a.validate = cmd->add_subcommand(
+      "validate", "Check a CycloneDX 1.6 or SPDX 3.0.1 JSON BOM against its schema");
   a.validate->add_option("file", a.validate_file, "BOM file")->required();
-  a.validate->add_option("--schemas", a.schemas, "Schema folder (cyclonedx/, spdx3/) instead of the built-in schemas");
+  a.validate->add_option("--schemas", a.schemas,
+                         "Schema folder (cyclonedx/, spdx3/) instead of the built-in schemas");
 }
 
 int run_bom_validate(const BomArgs& a) {
@@ -179,7 +184,8 @@ int run_bom_validate(const BomArgs& a) {
     std::cout << a.validate_file << ": valid " << what << "\n";
     return 0;
   }
-  std::cout << a.validate_file << ": invalid " << what << " (" << result->violations.size() << " problems)\n";
+  std::cout << a.validate_file << ": invalid " << what << " (" << result->violations.size()
+            << " problems)\n";
   for (const auto& v : result->violations) {
     std::cout << "  " << v.instance_path << ": " << v.message;
     if (!v.schema_path.empty()) std::cout << "  [" << v.schema_path << "]";
@@ -221,7 +227,8 @@ int run_bom(const BomArgs& a) {
     return kUsageError;
   }
   std::cerr << "mlsc bom: " << inventory->models.size() << " models, " << inventory->packages.size()
-            << " packages, " << inventory->runtime.size() << " runtime pieces -> " << a.output << "\n";
+            << " packages, " << inventory->runtime.size() << " runtime pieces -> " << a.output
+            << "\n";
   return 0;
 }
 

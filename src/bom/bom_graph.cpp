@@ -37,7 +37,8 @@ void add_datasets(const Inventory& inv, RefAllocator& refs, Graph& g) {
     auto [it, inserted] = index.emplace(id, g.datasets.size());
     if (inserted) g.datasets.push_back({id, refs.take("dataset:" + id), false, false, {}});
     auto& d = g.datasets[it->second];
-    if (std::find(d.models.begin(), d.models.end(), model) == d.models.end()) d.models.push_back(model);
+    if (std::find(d.models.begin(), d.models.end(), model) == d.models.end())
+      d.models.push_back(model);
     return d;
   };
   for (std::size_t i = 0; i < inv.models.size(); ++i) {
@@ -120,7 +121,8 @@ Graph build_graph(const Inventory& inv) {
   for (const auto& m : inv.models) g.model_refs.push_back(refs.take(model_ref_name(m)));
   for (const auto& p : inv.packages) g.package_refs.push_back(refs.take(package_purl(p)));
   for (const auto& r : inv.runtime)
-    g.runtime_refs.push_back(refs.take("runtime:" + r.name + (r.version.empty() ? "" : "@" + r.version)));
+    g.runtime_refs.push_back(
+        refs.take("runtime:" + r.name + (r.version.empty() ? "" : "@" + r.version)));
   for (const auto& p : inv.projects) g.project_refs.push_back(refs.take("project:" + p.name));
   add_datasets(inv, refs, g);
   add_base_models(inv, refs, g);

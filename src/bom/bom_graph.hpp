@@ -10,10 +10,10 @@
 namespace mlsc::bom::detail {
 
 struct NamedDataset {
-  std::string id;   // as the card names it ("glue", "org/name")
-  std::string ref;  // element reference
-  bool trained_on = false;  // listed in `datasets:`
-  bool tested_on = false;   // named in model-index results
+  std::string id;                   // as the card names it ("glue", "org/name")
+  std::string ref;                  // element reference
+  bool trained_on = false;          // listed in `datasets:`
+  bool tested_on = false;           // named in model-index results
   std::vector<std::size_t> models;  // indices into Inventory::models that name it
 };
 

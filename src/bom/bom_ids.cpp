@@ -1,7 +1,7 @@
 #include "bom_ids.hpp"
 
-#include <algorithm>
 #include <openssl/rand.h>
+#include <algorithm>
 
 #include <array>
 #include <ctime>
@@ -33,9 +33,10 @@ int days_in_month(int year, int month) {
 Expected<std::string> normalize_timestamp(std::string_view text) {
   // YYYY-MM-DDTHH:MM:SS[.fraction]Z — UTC only, so every consumer reads the same instant.
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  const bool shape = text.size() >= 20 && digits(text, 0, 4, year) && text[4] == '-' && digits(text, 5, 2, month) &&
-                     text[7] == '-' && digits(text, 8, 2, day) && (text[10] == 'T' || text[10] == 't') &&
-                     digits(text, 11, 2, hour) && text[13] == ':' && digits(text, 14, 2, minute) && text[16] == ':' &&
+  const bool shape = text.size() >= 20 && digits(text, 0, 4, year) && text[4] == '-' &&
+                     digits(text, 5, 2, month) && text[7] == '-' && digits(text, 8, 2, day) &&
+                     (text[10] == 'T' || text[10] == 't') && digits(text, 11, 2, hour) &&
+                     text[13] == ':' && digits(text, 14, 2, minute) && text[16] == ':' &&
                      digits(text, 17, 2, second);
   if (!shape) return Error("timestamp must look like 2024-05-01T12:00:00Z");
   std::size_t pos = 19;
@@ -46,8 +47,8 @@ Expected<std::string> normalize_timestamp(std::string_view text) {
   }
   if (pos + 1 != text.size() || (text[pos] != 'Z' && text[pos] != 'z'))
     return Error("timestamp must be UTC and end in 'Z'");
-  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 ||
-      second > 59)
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
+      minute > 59 || second > 59)
     return Error("timestamp is not a valid date and time");
   return std::string(text.substr(0, 19)) + "Z";
 }

@@ -21,8 +21,9 @@ namespace {
 constexpr std::size_t kMaxMetadata = 8U << 20;
 
 bool skipped_dir(const std::string& name) {
-  return name == ".git" || name == ".hg" || name == ".svn" || name == "__pycache__" || name == "node_modules" ||
-         name == ".mypy_cache" || name == ".pytest_cache" || name == ".ruff_cache";
+  return name == ".git" || name == ".hg" || name == ".svn" || name == "__pycache__" ||
+         name == "node_modules" || name == ".mypy_cache" || name == ".pytest_cache" ||
+         name == ".ruff_cache";
 }
 
 bool ends_with(std::string_view s, std::string_view suffix) {
@@ -34,8 +35,8 @@ bool is_requirements_name(std::string_view name) {
 }
 
 bool is_project_file(std::string_view name) {
-  return is_requirements_name(name) || name == "pyproject.toml" || name == "poetry.lock" || name == "uv.lock" ||
-         name == "Pipfile.lock";
+  return is_requirements_name(name) || name == "pyproject.toml" || name == "poetry.lock" ||
+         name == "uv.lock" || name == "Pipfile.lock";
 }
 
 class Walker {
@@ -93,9 +94,11 @@ class Walker {
   Expected<DirInfo> list_dir(const fs::path& dir) {
     DirInfo info;
     std::error_code ec;
-    for (fs::directory_iterator it(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    for (fs::directory_iterator it(dir, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
       if (++entries_ > options_.max_entries)
-        return Error("more than " + std::to_string(options_.max_entries) + " directory entries; stopping");
+        return Error("more than " + std::to_string(options_.max_entries) +
+                     " directory entries; stopping");
       const auto& entry = *it;
       const auto name = entry.path().filename().string();
       std::error_code ec2;
@@ -107,7 +110,8 @@ class Walker {
       }
       if (entry.is_directory(ec2)) {
         info.dirs.push_back(entry.path());
-        if (ends_with(name, ".dist-info") || ends_with(name, ".egg-info")) info.has_distributions = true;
+        if (ends_with(name, ".dist-info") || ends_with(name, ".egg-info"))
+          info.has_distributions = true;
       } else if (entry.is_regular_file(ec2)) {
         info.files.push_back(entry.path());
         if (ends_with(name, ".egg-info")) info.has_distributions = true;
@@ -124,7 +128,8 @@ class Walker {
     auto text = detail::read_text_file(config, 4U << 20);
     if (!text) return false;
     Model probe;
-    return parse_model_config(*text, probe) && (!probe.model_type.empty() || !probe.architectures.empty());
+    return parse_model_config(*text, probe) &&
+           (!probe.model_type.empty() || !probe.architectures.empty());
   }
 
   Expected<void> walk(const fs::path& root) {
@@ -137,9 +142,11 @@ class Walker {
     while (!stack.empty()) {
       const auto current = std::move(stack.back());
       stack.pop_back();
-      auto r = visit(current.dir, current.depth, current.in_environment, [&](const fs::path& d, bool env) {
-        if (current.depth + 1 <= options_.max_depth) stack.push_back({d, current.depth + 1, env});
-      });
+      auto r = visit(current.dir, current.depth, current.in_environment,
+                     [&](const fs::path& d, bool env) {
+                       if (current.depth + 1 <= options_.max_depth)
+                         stack.push_back({d, current.depth + 1, env});
+                     });
       if (!r) return r;
     }
     return {};
@@ -170,6 +177,9 @@ class Walker {
     if (!info) return info.error();
     const bool environment = in_environment || info->has_distributions;
     if (!environment && (info->looks_like_model || has_model_config(*info))) {
+      // A project that keeps a model next to its requirements: read both.
+      for (const auto& f : info->files)
+        if (is_project_file(f.filename().string())) read_project_file(f);
       auto r = add_model(dir, dir);
       if (!r) note(r.error().describe());
       return {};
@@ -201,7 +211,8 @@ class Walker {
   void read_torch_version(const fs::path& file) {
     auto text = detail::read_text_file(file, 1U << 20);
     if (!text) return;
-    for (auto& piece : runtime_from_torch_version(*text, file.string())) inv_.runtime.push_back(std::move(piece));
+    for (auto& piece : runtime_from_torch_version(*text, file.string()))
+      inv_.runtime.push_back(std::move(piece));
   }
 
   // *.dist-info (METADATA, RECORD) or *.egg-info (PKG-INFO; a file or a folder).
@@ -209,9 +220,10 @@ class Walker {
     const auto name = dir.filename().string();
     if (ends_with(name, ".egg-info")) {
       read_metadata(dir / "PKG-INFO", {});
-      if (auto egg_requires = detail::read_text_file(dir / "requires.txt", kMaxMetadata); egg_requires && !inv_.packages.empty() &&
-          inv_.packages.back().source == dir.string()) {
-        for (auto& r : parse_egg_requires(*egg_requires)) inv_.packages.back().requires_names.push_back(std::move(r));
+      if (auto egg_requires = detail::read_text_file(dir / "requires.txt", kMaxMetadata);
+          egg_requires && !inv_.packages.empty() && inv_.packages.back().source == dir.string()) {
+        for (auto& r : parse_egg_requires(*egg_requires))
+          inv_.packages.back().requires_names.push_back(std::move(r));
       }
       return;
     }
@@ -251,7 +263,8 @@ class Walker {
   void read_conda_env(const fs::path& conda_meta) {
     std::vector<fs::path> files;
     std::error_code ec;
-    for (fs::directory_iterator it(conda_meta, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    for (fs::directory_iterator it(conda_meta, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
       if (++entries_ > options_.max_entries) break;
       if (it->is_regular_file(ec) && it->path().extension() == ".json") files.push_back(it->path());
     }
@@ -323,7 +336,8 @@ class Walker {
     }
     for (const auto& inc : parsed->includes) {
       if (depth + 1 > options_.max_include_depth) {
-        note(file.string() + ": includes nested deeper than " + std::to_string(options_.max_include_depth));
+        note(file.string() + ": includes nested deeper than " +
+             std::to_string(options_.max_include_depth));
         continue;
       }
       fs::path target(inc.path);
@@ -340,7 +354,8 @@ std::string package_key(const Package& p) {
 
 void merge_into(Package& kept, Package&& other) {
   for (auto& h : other.hashes) {
-    if (std::find(kept.hashes.begin(), kept.hashes.end(), h) == kept.hashes.end()) kept.hashes.push_back(h);
+    if (std::find(kept.hashes.begin(), kept.hashes.end(), h) == kept.hashes.end())
+      kept.hashes.push_back(h);
   }
   if (kept.source.find(other.source) == std::string::npos) kept.source += ", " + other.source;
   if (kept.license.empty()) kept.license = other.license;
@@ -355,7 +370,8 @@ void merge_into(Package& kept, Package&& other) {
   // The strongest claim wins: required over optional/dev/constraint.
   if (other.scope == PackageScope::required) kept.scope = PackageScope::required;
   for (auto& r : other.requires_names) {
-    if (std::find(kept.requires_names.begin(), kept.requires_names.end(), r) == kept.requires_names.end())
+    if (std::find(kept.requires_names.begin(), kept.requires_names.end(), r) ==
+        kept.requires_names.end())
       kept.requires_names.push_back(std::move(r));
   }
 }

@@ -37,7 +37,8 @@ Expected<Package> parse_conda_meta(std::string_view text, const std::string& sou
   p.channel = channel_name(detail::json_string(*doc, "channel"), p.subdir);
   p.license = detail::bounded(detail::json_string(*doc, "license"), 200);
   for (const char* alg : {"sha256", "md5"}) {
-    if (auto h = parse_prefixed_hash(std::string(alg) + ":" + detail::json_string(*doc, alg))) p.hashes.push_back(*h);
+    if (auto h = parse_prefixed_hash(std::string(alg) + ":" + detail::json_string(*doc, alg)))
+      p.hashes.push_back(*h);
   }
   if (doc->contains("depends") && (*doc)["depends"].is_array()) {
     for (const auto& d : (*doc)["depends"]) {

@@ -19,7 +19,9 @@ using nlohmann::json;
 using nlohmann::ordered_json;
 
 // Every string that goes out comes from files on disk: make it valid UTF-8 first.
-std::string s(std::string_view text) { return detail::sanitize_utf8(text); }
+std::string s(std::string_view text) {
+  return detail::sanitize_utf8(text);
+}
 
 void add_property(ordered_json& props, std::string_view name, std::string_view value) {
   if (value.empty()) return;
@@ -27,7 +29,8 @@ void add_property(ordered_json& props, std::string_view name, std::string_view v
 }
 
 ordered_json license_entry(const std::string& text) {
-  if (const auto id = detail::spdx_license_id(text); !id.empty()) return {{"license", {{"id", id}}}};
+  if (const auto id = detail::spdx_license_id(text); !id.empty())
+    return {{"license", {{"id", id}}}};
   return {{"license", {{"name", s(text)}}}};
 }
 
@@ -43,11 +46,13 @@ std::string hub_url(const std::string& id, bool dataset) {
 ordered_json model_files(const Model& m, const std::string& model_ref) {
   ordered_json files = ordered_json::array();
   for (const auto& f : m.files) {
-    ordered_json c = {{"type", "file"},
-                      {"bom-ref", s(model_ref + "/" + f.path)},
-                      {"name", s(f.path)},
-                      {"hashes", ordered_json::array({{{"alg", "SHA-256"}, {"content", f.sha256}}})}};
-    c["properties"] = ordered_json::array({{{"name", "mlsc:file:size"}, {"value", std::to_string(f.size)}}});
+    ordered_json c = {
+        {"type", "file"},
+        {"bom-ref", s(model_ref + "/" + f.path)},
+        {"name", s(f.path)},
+        {"hashes", ordered_json::array({{{"alg", "SHA-256"}, {"content", f.sha256}}})}};
+    c["properties"] =
+        ordered_json::array({{{"name", "mlsc:file:size"}, {"value", std::to_string(f.size)}}});
     files.push_back(std::move(c));
   }
   return files;
@@ -76,11 +81,13 @@ ordered_json model_card(const Model& m, const detail::Graph& g, std::size_t mode
   }
   if (!metrics.empty()) card["quantitativeAnalysis"] = {{"performanceMetrics", std::move(metrics)}};
   ordered_json considerations = ordered_json::object();
-  if (!m.card.intended_uses.empty()) considerations["useCases"] = ordered_json::array({s(m.card.intended_uses)});
+  if (!m.card.intended_uses.empty())
+    considerations["useCases"] = ordered_json::array({s(m.card.intended_uses)});
   if (!m.card.limitations.empty())
     considerations["technicalLimitations"] = ordered_json::array({s(m.card.limitations)});
   if (!m.card.ethical_considerations.empty())
-    considerations["ethicalConsiderations"] = ordered_json::array({{{"name", s(m.card.ethical_considerations)}}});
+    considerations["ethicalConsiderations"] =
+        ordered_json::array({{{"name", s(m.card.ethical_considerations)}}});
   if (!considerations.empty()) card["considerations"] = std::move(considerations);
   return card;
 }
@@ -110,13 +117,16 @@ ordered_json model_component(const Model& m, const detail::Graph& g, std::size_t
   ordered_json c = {{"type", "machine-learning-model"}, {"bom-ref", s(ref)}, {"name", s(m.name)}};
   if (!m.revision.empty()) c["version"] = m.revision;
   if (const auto purl = huggingface_purl(m.hub_id, m.revision); !purl.empty()) c["purl"] = purl;
-  if (m.files.size() == 1) c["hashes"] = ordered_json::array({{{"alg", "SHA-256"}, {"content", m.files[0].sha256}}});
+  if (m.files.size() == 1)
+    c["hashes"] = ordered_json::array({{{"alg", "SHA-256"}, {"content", m.files[0].sha256}}});
   if (!m.card.license.empty()) {
     const bool other = m.card.license == "other" && !m.card.license_name.empty();
-    c["licenses"] = ordered_json::array({license_entry(other ? m.card.license_name : m.card.license)});
+    c["licenses"] =
+        ordered_json::array({license_entry(other ? m.card.license_name : m.card.license)});
   }
   if (!m.hub_id.empty() && is_hub_repo_id(m.hub_id))
-    c["externalReferences"] = ordered_json::array({{{"type", "distribution"}, {"url", hub_url(m.hub_id, false)}}});
+    c["externalReferences"] =
+        ordered_json::array({{{"type", "distribution"}, {"url", hub_url(m.hub_id, false)}}});
   ordered_json ancestors = ordered_json::array();
   for (const auto& b : g.base_models) {
     if (std::find(b.derived.begin(), b.derived.end(), i) == b.derived.end()) continue;
@@ -135,9 +145,11 @@ ordered_json base_model_component(const detail::BaseModel& b) {
   ordered_json c = {{"type", "machine-learning-model"}, {"bom-ref", s(b.ref)}, {"name", s(b.id)}};
   if (const auto purl = huggingface_purl(b.id, ""); !purl.empty()) {
     c["purl"] = purl;
-    c["externalReferences"] = ordered_json::array({{{"type", "distribution"}, {"url", hub_url(b.id, false)}}});
+    c["externalReferences"] =
+        ordered_json::array({{{"type", "distribution"}, {"url", hub_url(b.id, false)}}});
   }
-  c["properties"] = ordered_json::array({{{"name", "mlsc:model:role"}, {"value", "base model named by a model card"}}});
+  c["properties"] = ordered_json::array(
+      {{{"name", "mlsc:model:role"}, {"value", "base model named by a model card"}}});
   return c;
 }
 
@@ -145,7 +157,8 @@ ordered_json dataset_component(const detail::NamedDataset& d) {
   ordered_json c = {{"type", "data"}, {"bom-ref", s(d.ref)}, {"name", s(d.id)}};
   c["data"] = ordered_json::array({{{"type", "dataset"}, {"name", s(d.id)}}});
   if (is_hub_repo_id(d.id))
-    c["externalReferences"] = ordered_json::array({{{"type", "distribution"}, {"url", hub_url(d.id, true)}}});
+    c["externalReferences"] =
+        ordered_json::array({{{"type", "distribution"}, {"url", hub_url(d.id, true)}}});
   ordered_json props = ordered_json::array();
   if (d.trained_on) add_property(props, "mlsc:dataset:role", "training (model card datasets)");
   if (d.tested_on) add_property(props, "mlsc:dataset:role", "evaluation (model card model-index)");
@@ -155,11 +168,14 @@ ordered_json dataset_component(const detail::NamedDataset& d) {
 
 std::string_view cyclonedx_scope(PackageScope scope) {
   switch (scope) {
-    case PackageScope::required: return "required";
+    case PackageScope::required:
+      return "required";
     case PackageScope::optional:
-    case PackageScope::constraint: return "optional";
+    case PackageScope::constraint:
+      return "optional";
     case PackageScope::dev:
-    case PackageScope::build: return "excluded";
+    case PackageScope::build:
+      return "excluded";
   }
   return "required";
 }
@@ -175,14 +191,16 @@ ordered_json package_component(const Package& p, const std::string& ref) {
     c["hashes"] = std::move(hashes);
   }
   if (!p.license.empty()) {
-    const bool expression = p.license.find(" OR ") != std::string::npos || p.license.find(" AND ") != std::string::npos;
+    const bool expression =
+        p.license.find(" OR ") != std::string::npos || p.license.find(" AND ") != std::string::npos;
     c["licenses"] = licenses_for(p.license, expression && detail::is_valid_utf8(p.license));
   }
   if (const auto purl = detail::package_purl(p); !purl.empty()) c["purl"] = purl;
   ordered_json refs = ordered_json::array();
   if (!p.homepage.empty()) refs.push_back({{"type", "website"}, {"url", s(p.homepage)}});
   if (!p.url.empty()) {
-    const bool vcs = p.url.rfind("git+", 0) == 0 || p.url.rfind("hg+", 0) == 0 || p.url.rfind("svn+", 0) == 0;
+    const bool vcs =
+        p.url.rfind("git+", 0) == 0 || p.url.rfind("hg+", 0) == 0 || p.url.rfind("svn+", 0) == 0;
     refs.push_back({{"type", vcs ? "vcs" : "distribution"}, {"url", s(p.url)}});
   }
   if (!refs.empty()) c["externalReferences"] = std::move(refs);
@@ -195,17 +213,21 @@ ordered_json package_component(const Package& p, const std::string& ref) {
   add_property(props, "mlsc:package:vcsCommit", p.vcs_commit);
   add_property(props, "mlsc:package:record", p.record_path);
   add_property(props, "mlsc:package:recordSha256", p.record_sha256);
-  if (!p.record_path.empty()) add_property(props, "mlsc:package:recordHashedFiles", std::to_string(p.record_entries));
+  if (!p.record_path.empty())
+    add_property(props, "mlsc:package:recordHashedFiles", std::to_string(p.record_entries));
   if (!props.empty()) c["properties"] = std::move(props);
   return c;
 }
 
 ordered_json runtime_component(const RuntimePiece& r, const std::string& ref) {
-  ordered_json c = {{"type", r.driver ? "device-driver" : "library"}, {"bom-ref", s(ref)}, {"group", "nvidia"},
+  ordered_json c = {{"type", r.driver ? "device-driver" : "library"},
+                    {"bom-ref", s(ref)},
+                    {"group", "nvidia"},
                     {"name", s(r.name)}};
   if (r.name.rfind("rocm", 0) == 0) c["group"] = "amd";
   if (!r.version.empty()) c["version"] = s(r.version);
-  c["properties"] = ordered_json::array({{{"name", "mlsc:runtime:evidence"}, {"value", s(r.evidence)}}});
+  c["properties"] =
+      ordered_json::array({{{"name", "mlsc:runtime:evidence"}, {"value", s(r.evidence)}}});
   return c;
 }
 
@@ -213,7 +235,8 @@ ordered_json project_component(const Project& p, const std::string& ref) {
   ordered_json c = {{"type", "application"}, {"bom-ref", s(ref)}, {"name", s(p.name)}};
   if (!p.version.empty()) c["version"] = s(p.version);
   c["purl"] = pypi_purl(p.name, p.version);
-  c["properties"] = ordered_json::array({{{"name", "mlsc:project:source"}, {"value", s(p.source)}}});
+  c["properties"] =
+      ordered_json::array({{{"name", "mlsc:project:source"}, {"value", s(p.source)}}});
   return c;
 }
 
@@ -234,7 +257,8 @@ ordered_json dependencies(const Inventory& inv, const detail::Graph& g) {
     for (const auto& b : g.base_models)
       if (std::find(b.derived.begin(), b.derived.end(), i) != b.derived.end()) to.push_back(b.ref);
     for (const auto& d : g.datasets)
-      if (d.trained_on && std::find(d.models.begin(), d.models.end(), i) != d.models.end()) to.push_back(d.ref);
+      if (d.trained_on && std::find(d.models.begin(), d.models.end(), i) != d.models.end())
+        to.push_back(d.ref);
     add_dependency(deps, g.model_refs[i], std::move(to));
   }
   for (std::size_t i = 0; i < inv.packages.size(); ++i) {
@@ -252,13 +276,17 @@ ordered_json dependencies(const Inventory& inv, const detail::Graph& g) {
 
 ordered_json components(const Inventory& inv, const detail::Graph& g) {
   ordered_json out = ordered_json::array();
-  for (std::size_t i = 0; i < inv.models.size(); ++i) out.push_back(model_component(inv.models[i], g, i));
+  for (std::size_t i = 0; i < inv.models.size(); ++i)
+    out.push_back(model_component(inv.models[i], g, i));
   for (const auto& b : g.base_models)
     if (!b.local) out.push_back(base_model_component(b));
   for (const auto& d : g.datasets) out.push_back(dataset_component(d));
-  for (std::size_t i = 0; i < inv.projects.size(); ++i) out.push_back(project_component(inv.projects[i], g.project_refs[i]));
-  for (std::size_t i = 0; i < inv.packages.size(); ++i) out.push_back(package_component(inv.packages[i], g.package_refs[i]));
-  for (std::size_t i = 0; i < inv.runtime.size(); ++i) out.push_back(runtime_component(inv.runtime[i], g.runtime_refs[i]));
+  for (std::size_t i = 0; i < inv.projects.size(); ++i)
+    out.push_back(project_component(inv.projects[i], g.project_refs[i]));
+  for (std::size_t i = 0; i < inv.packages.size(); ++i)
+    out.push_back(package_component(inv.packages[i], g.package_refs[i]));
+  for (std::size_t i = 0; i < inv.runtime.size(); ++i)
+    out.push_back(runtime_component(inv.runtime[i], g.runtime_refs[i]));
   return out;
 }
 
@@ -272,9 +300,12 @@ Expected<std::string> write_cyclonedx(const Inventory& inv, const BomOptions& op
     timestamp = *t;
   }
   const auto g = detail::build_graph(inv);
-  ordered_json bom = {{"bomFormat", "CycloneDX"}, {"specVersion", "1.6"}, {"serialNumber", ""}, {"version", 1}};
-  ordered_json tool = {{"type", "application"}, {"name", "mlsc"}, {"version", options.tool_version}};
-  ordered_json metadata = {{"timestamp", timestamp}, {"tools", {{"components", ordered_json::array({tool})}}}};
+  ordered_json bom = {
+      {"bomFormat", "CycloneDX"}, {"specVersion", "1.6"}, {"serialNumber", ""}, {"version", 1}};
+  ordered_json tool = {
+      {"type", "application"}, {"name", "mlsc"}, {"version", options.tool_version}};
+  ordered_json metadata = {{"timestamp", timestamp},
+                           {"tools", {{"components", ordered_json::array({tool})}}}};
   ordered_json notes = ordered_json::array();
   for (const auto& n : inv.notes) add_property(notes, "mlsc:note", n);
   for (const auto& u : inv.index_urls) add_property(notes, "mlsc:packageIndex", u);
@@ -284,7 +315,8 @@ Expected<std::string> write_cyclonedx(const Inventory& inv, const BomOptions& op
   bom["dependencies"] = dependencies(inv, g);
   // Reproducible output with a fixed timestamp: the serial derives from the content.
   const auto body = bom.dump();
-  bom["serialNumber"] = "urn:uuid:" + detail::make_uuid(options.timestamp.empty() ? std::string_view{} : body);
+  bom["serialNumber"] =
+      "urn:uuid:" + detail::make_uuid(options.timestamp.empty() ? std::string_view{} : body);
   return bom.dump(2) + "\n";
 }
 

@@ -34,7 +34,8 @@ Expected<std::vector<Header>> read_headers(std::string_view text) {
     const auto colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0)
       return Error::at(line_offset, "metadata line is not 'Name: value'");
-    if (out.size() >= kMaxHeaders) return Error::at(line_offset, "more than 20000 metadata headers");
+    if (out.size() >= kMaxHeaders)
+      return Error::at(line_offset, "more than 20000 metadata headers");
     out.push_back({detail::lower(detail::trim(line.substr(0, colon))),
                    std::string(detail::trim(line.substr(colon + 1)))});
   }
@@ -81,9 +82,11 @@ Expected<Package> parse_core_metadata(std::string_view text, const std::string& 
       if (!detail::iequals(value, "UNKNOWN")) p.homepage = value;
     } else if (key == "project-url" && p.homepage.empty()) {
       const auto comma = value.find(',');
-      if (comma != std::string::npos && detail::iequals(detail::trim(std::string_view(value).substr(0, comma)), "homepage"))
+      if (comma != std::string::npos &&
+          detail::iequals(detail::trim(std::string_view(value).substr(0, comma)), "homepage"))
         p.homepage = std::string(detail::trim(std::string_view(value).substr(comma + 1)));
-    } else if (key == "classifier" && value.rfind("License :: ", 0) == 0 && license_classifier.empty()) {
+    } else if (key == "classifier" && value.rfind("License :: ", 0) == 0 &&
+               license_classifier.empty()) {
       license_classifier = value.substr(value.rfind(" :: ") + 4);
     } else if (key == "requires-dist") {
       add_requirement(value, p);
@@ -170,12 +173,17 @@ Expected<std::size_t> parse_record(std::string_view text) {
     if (detail::trim(line).empty()) continue;
     std::size_t pos = 0;
     auto path = csv_field(line, pos);
-    if (!path) return Error::at(line_offset + path.error().offset.value_or(0), "RECORD: " + path.error().message);
+    if (!path)
+      return Error::at(line_offset + path.error().offset.value_or(0),
+                       "RECORD: " + path.error().message);
     auto hash = csv_field(line, pos);
-    if (!hash) return Error::at(line_offset + hash.error().offset.value_or(0), "RECORD: " + hash.error().message);
+    if (!hash)
+      return Error::at(line_offset + hash.error().offset.value_or(0),
+                       "RECORD: " + hash.error().message);
     if (path->empty()) return Error::at(line_offset, "RECORD: entry without a path");
     if (hash->empty()) continue;  // RECORD itself, signatures, .pyc files carry no hash
-    if (!is_record_hash(*hash)) return Error::at(line_offset, "RECORD: malformed hash for " + detail::bounded(*path, 200));
+    if (!is_record_hash(*hash))
+      return Error::at(line_offset, "RECORD: malformed hash for " + detail::bounded(*path, 200));
     ++hashed;
   }
   return hashed;

@@ -10,7 +10,8 @@ Expected<std::string> read_text_file(const fs::path& file, std::size_t max_bytes
   std::error_code ec;
   const auto size = fs::file_size(file, ec);
   if (ec) return Error(file.string() + ": " + ec.message());
-  if (size > max_bytes) return Error(file.string() + ": larger than " + std::to_string(max_bytes >> 20) + " MiB");
+  if (size > max_bytes)
+    return Error(file.string() + ": larger than " + std::to_string(max_bytes >> 20) + " MiB");
   std::ifstream in(file, std::ios::binary);
   if (!in) return Error(file.string() + ": cannot open");
   std::string out(static_cast<std::size_t>(size), '\0');

@@ -17,15 +17,28 @@ constexpr std::uint32_t kMaxDims = 8;
 constexpr int kMaxArrayDepth = 4;
 
 enum ValueType : std::uint32_t {
-  kU8 = 0, kI8, kU16, kI16, kU32, kI32, kF32, kBool, kString, kArray, kU64, kI64, kF64
+  kU8 = 0,
+  kI8,
+  kU16,
+  kI16,
+  kU32,
+  kI32,
+  kF32,
+  kBool,
+  kString,
+  kArray,
+  kU64,
+  kI64,
+  kF64
 };
 
 std::string ggml_type_name(std::uint32_t t) {
   static constexpr std::array<std::string_view, 36> kNames = {
-      "F32",     "F16",    "Q4_0",   "Q4_1",  "Q4_2",   "Q4_3",   "Q5_0",  "Q5_1",    "Q8_0",
-      "Q8_1",    "Q2_K",   "Q3_K",   "Q4_K",  "Q5_K",   "Q6_K",   "Q8_K",  "IQ2_XXS", "IQ2_XS",
-      "IQ3_XXS", "IQ1_S",  "IQ4_NL", "IQ3_S", "IQ2_S",  "IQ4_XS", "I8",    "I16",     "I32",
-      "I64",     "F64",    "IQ1_M",  "BF16",  "Q4_0_4_4", "Q4_0_4_8", "Q4_0_8_8", "TQ1_0", "TQ2_0"};
+      "F32",      "F16",      "Q4_0",    "Q4_1",  "Q4_2",   "Q4_3",  "Q5_0",  "Q5_1",
+      "Q8_0",     "Q8_1",     "Q2_K",    "Q3_K",  "Q4_K",   "Q5_K",  "Q6_K",  "Q8_K",
+      "IQ2_XXS",  "IQ2_XS",   "IQ3_XXS", "IQ1_S", "IQ4_NL", "IQ3_S", "IQ2_S", "IQ4_XS",
+      "I8",       "I16",      "I32",     "I64",   "F64",    "IQ1_M", "BF16",  "Q4_0_4_4",
+      "Q4_0_4_8", "Q4_0_8_8", "TQ1_0",   "TQ2_0"};
   if (t < kNames.size()) return std::string(kNames[t]);
   return "ggml_type_" + std::to_string(t);
 }
@@ -71,7 +84,8 @@ class Reader {
     return {};
   }
   Error truncated() const {
-    if (b_.size() < file_size_) return Error::at(pos_, "gguf: header larger than the 64 MB read limit");
+    if (b_.size() < file_size_)
+      return Error::at(pos_, "gguf: header larger than the 64 MB read limit");
     return Error::at(pos_, "gguf: header runs past end of file");
   }
 
@@ -84,11 +98,23 @@ class Reader {
 
 std::uint64_t scalar_size(std::uint32_t type) {
   switch (type) {
-    case kU8: case kI8: case kBool: return 1;
-    case kU16: case kI16: return 2;
-    case kU32: case kI32: case kF32: return 4;
-    case kU64: case kI64: case kF64: return 8;
-    default: return 0;
+    case kU8:
+    case kI8:
+    case kBool:
+      return 1;
+    case kU16:
+    case kI16:
+      return 2;
+    case kU32:
+    case kI32:
+    case kF32:
+      return 4;
+    case kU64:
+    case kI64:
+    case kF64:
+      return 8;
+    default:
+      return 0;
   }
 }
 
@@ -103,10 +129,12 @@ Expected<void> skip_array(Reader& r, int depth) {
   if (!count) return count.error();
   if (const auto size = scalar_size(*item_type); size != 0) {
     std::uint64_t bytes = 0;
-    if (__builtin_mul_overflow(*count, size, &bytes)) return Error::at(at, "gguf: array size overflows");
+    if (__builtin_mul_overflow(*count, size, &bytes))
+      return Error::at(at, "gguf: array size overflows");
     return r.skip(bytes);
   }
-  if (*item_type != kString && *item_type != kArray) return Error::at(at, "gguf: unknown array item type");
+  if (*item_type != kString && *item_type != kArray)
+    return Error::at(at, "gguf: unknown array item type");
   // Each string or array item takes at least 8 bytes; refuse counts the bytes cannot hold.
   if (*count > (1ULL << 40)) return Error::at(at, "gguf: implausible array length");
   for (std::uint64_t i = 0; i < *count; ++i) {
@@ -152,7 +180,8 @@ Expected<std::uint64_t> read_tensor_info(Reader& r, std::set<std::string>& dtype
   for (std::uint32_t d = 0; d < *n_dims; ++d) {
     auto dim = r.length();
     if (!dim) return dim.error();
-    if (__builtin_mul_overflow(elements, *dim, &elements)) return Error::at(at, "gguf: tensor size overflows");
+    if (__builtin_mul_overflow(elements, *dim, &elements))
+      return Error::at(at, "gguf: tensor size overflows");
   }
   auto type = r.num<std::uint32_t>();
   if (!type) return type.error();

@@ -35,17 +35,22 @@ bool is_commit_hash(std::string_view s) {
 bool is_hub_cache_repo(const fs::path& dir) {
   const auto name = dir.filename().string();
   std::error_code ec;
-  return name.size() > kPrefix.size() && name.rfind(kPrefix, 0) == 0 && fs::is_directory(dir / "snapshots", ec);
+  return name.size() > kPrefix.size() && name.rfind(kPrefix, 0) == 0 &&
+         fs::is_directory(dir / "snapshots", ec);
 }
 
-Expected<std::vector<Model>> read_hub_cache_repo(const fs::path& repo_dir, const CollectOptions& options) {
-  if (!is_hub_cache_repo(repo_dir)) return Error(repo_dir.string() + ": not a hub cache repo (models--*/snapshots)");
+Expected<std::vector<Model>> read_hub_cache_repo(const fs::path& repo_dir,
+                                                 const CollectOptions& options) {
+  if (!is_hub_cache_repo(repo_dir))
+    return Error(repo_dir.string() + ": not a hub cache repo (models--*/snapshots)");
   const auto hub_id = hub_id_from_dir(repo_dir.filename().string());
   std::vector<fs::path> snapshots;
   std::error_code ec;
-  for (fs::directory_iterator it(repo_dir / "snapshots", ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+  for (fs::directory_iterator it(repo_dir / "snapshots", ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
     if (it->is_directory(ec) && !it->is_symlink(ec)) snapshots.push_back(it->path());
-    if (snapshots.size() > kMaxSnapshots) return Error(repo_dir.string() + ": more than 1000 snapshots");
+    if (snapshots.size() > kMaxSnapshots)
+      return Error(repo_dir.string() + ": more than 1000 snapshots");
   }
   if (ec) return Error(repo_dir.string() + ": " + ec.message());
   std::sort(snapshots.begin(), snapshots.end());
@@ -59,7 +64,8 @@ Expected<std::vector<Model>> read_hub_cache_repo(const fs::path& repo_dir, const
     if (is_commit_hash(rev)) {
       model->revision = rev;
     } else {
-      model->notes.push_back("snapshot folder name is not a commit hash: " + detail::bounded(rev, 80));
+      model->notes.push_back("snapshot folder name is not a commit hash: " +
+                             detail::bounded(rev, 80));
     }
     out.push_back(std::move(*model));
   }

@@ -57,11 +57,16 @@ std::optional<Hash> parse_prefixed_hash(std::string_view text) {
 
 std::string_view to_string(PackageScope s) {
   switch (s) {
-    case PackageScope::required: return "required";
-    case PackageScope::optional: return "optional";
-    case PackageScope::dev: return "dev";
-    case PackageScope::constraint: return "constraint";
-    case PackageScope::build: return "build";
+    case PackageScope::required:
+      return "required";
+    case PackageScope::optional:
+      return "optional";
+    case PackageScope::dev:
+      return "dev";
+    case PackageScope::constraint:
+      return "constraint";
+    case PackageScope::build:
+      return "build";
   }
   return "required";
 }

@@ -1,8 +1,8 @@
 // Model cards: the YAML front matter of a README.md (Hugging Face model card metadata:
 // license, base_model, datasets, language, tags, pipeline_tag, model-index results) and a few
 // prose sections (intended uses, limitations, ethics) for the CycloneDX modelCard.
-#include <algorithm>
 #include <yaml-cpp/yaml.h>
+#include <algorithm>
 
 #include "mlsc/bom/sources.hpp"
 #include "text_util.hpp"
@@ -55,7 +55,8 @@ std::vector<std::string> scalar_list(const YAML::Node& n) {
 }
 
 void add_unique(std::vector<std::string>& list, const std::string& value) {
-  if (!value.empty() && std::find(list.begin(), list.end(), value) == list.end()) list.push_back(value);
+  if (!value.empty() && std::find(list.begin(), list.end(), value) == list.end())
+    list.push_back(value);
 }
 
 void read_result(const YAML::Node& result, ModelCard& card) {
@@ -96,7 +97,8 @@ void read_model_index(const YAML::Node& index, ModelCard& card) {
 }
 
 Expected<void> read_front_matter(std::string_view yaml, ModelCard& card) {
-  if (yaml.size() > kMaxFrontMatter) return Error::at(0, "model card front matter larger than 256 KiB");
+  if (yaml.size() > kMaxFrontMatter)
+    return Error::at(0, "model card front matter larger than 256 KiB");
   if (!nesting_within_limit(yaml)) return Error::at(0, "model card front matter nested too deeply");
   YAML::Node root;
   try {
@@ -127,7 +129,8 @@ Expected<void> read_front_matter(std::string_view yaml, ModelCard& card) {
 int heading_level(std::string_view line) {
   int level = 0;
   while (level < static_cast<int>(line.size()) && line[level] == '#') ++level;
-  if (level == 0 || level > 6 || level >= static_cast<int>(line.size()) || line[level] != ' ') return 0;
+  if (level == 0 || level > 6 || level >= static_cast<int>(line.size()) || line[level] != ' ')
+    return 0;
   return level;
 }
 
@@ -175,7 +178,8 @@ Expected<ModelCard> parse_model_card(std::string_view readme) {
   std::string_view body = readme;
   if (body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);  // UTF-8 BOM
   const auto first_newline = body.find('\n');
-  if (first_newline != std::string_view::npos && detail::trim(body.substr(0, first_newline)) == "---") {
+  if (first_newline != std::string_view::npos &&
+      detail::trim(body.substr(0, first_newline)) == "---") {
     // Front matter: up to the next line that is exactly '---'.
     const auto start = first_newline + 1;
     bool closed = false;

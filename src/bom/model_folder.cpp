@@ -27,22 +27,22 @@ struct FormatByName {
 };
 
 constexpr std::array<FormatByName, 17> kWeightSuffixes = {{{".safetensors", "safetensors"},
-                                                          {".gguf", "gguf"},
-                                                          {".onnx", "onnx"},
-                                                          {".pt", "pytorch"},
-                                                          {".pth", "pytorch"},
-                                                          {".ckpt", "pytorch"},
-                                                          {".bin", "pytorch"},
-                                                          {".tflite", "tflite"},
-                                                          {".keras", "keras"},
-                                                          {".h5", "hdf5"},
-                                                          {".msgpack", "flax"},
-                                                          {".mlmodel", "coreml"},
-                                                          {".pb", "tensorflow"},
-                                                          {".joblib", "joblib"},
-                                                          {".pkl", "pickle"},
-                                                          {".npz", "numpy"},
-                                                          {".ggml", "ggml"}}};
+                                                           {".gguf", "gguf"},
+                                                           {".onnx", "onnx"},
+                                                           {".pt", "pytorch"},
+                                                           {".pth", "pytorch"},
+                                                           {".ckpt", "pytorch"},
+                                                           {".bin", "pytorch"},
+                                                           {".tflite", "tflite"},
+                                                           {".keras", "keras"},
+                                                           {".h5", "hdf5"},
+                                                           {".msgpack", "flax"},
+                                                           {".mlmodel", "coreml"},
+                                                           {".pb", "tensorflow"},
+                                                           {".joblib", "joblib"},
+                                                           {".pkl", "pickle"},
+                                                           {".npz", "numpy"},
+                                                           {".ggml", "ggml"}}};
 
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -67,10 +67,13 @@ struct Listing {
   std::vector<std::string> notes;
 };
 
-bool skipped_dir(const std::string& name) { return name == ".git" || name == ".cache" || name == "__pycache__"; }
+bool skipped_dir(const std::string& name) {
+  return name == ".git" || name == ".cache" || name == "__pycache__";
+}
 
 // Regular files below `dir`, sorted; symlinks followed only into `root`.
-Expected<Listing> list_files(const fs::path& dir, const fs::path& root, const CollectOptions& options) {
+Expected<Listing> list_files(const fs::path& dir, const fs::path& root,
+                             const CollectOptions& options) {
   Listing out;
   std::error_code ec;
   fs::recursive_directory_iterator it(dir, fs::directory_options::none, ec);
@@ -85,11 +88,13 @@ Expected<Listing> list_files(const fs::path& dir, const fs::path& root, const Co
     }
     if (entry.is_symlink(ec)) {
       if (!detail::resolves_inside(entry.path(), root)) {
-        out.notes.push_back("symlink leaves the model folder, not followed: " + detail::relative_name(entry.path(), dir));
+        out.notes.push_back("symlink leaves the model folder, not followed: " +
+                            detail::relative_name(entry.path(), dir));
         continue;
       }
       if (fs::is_directory(entry.path(), ec)) {
-        out.notes.push_back("symlinked directory not followed: " + detail::relative_name(entry.path(), dir));
+        out.notes.push_back("symlinked directory not followed: " +
+                            detail::relative_name(entry.path(), dir));
         continue;
       }
     }
@@ -99,15 +104,16 @@ Expected<Listing> list_files(const fs::path& dir, const fs::path& root, const Co
     }
     if (!entry.is_regular_file(ec)) continue;
     if (out.files.size() >= options.max_model_files)
-      return Error(dir.string() + ": more than " + std::to_string(options.max_model_files) + " files");
+      return Error(dir.string() + ": more than " + std::to_string(options.max_model_files) +
+                   " files");
     out.files.push_back(entry.path());
   }
   std::sort(out.files.begin(), out.files.end());
   return out;
 }
 
-Expected<void> hash_files(const std::vector<fs::path>& files, const fs::path& base, const CollectOptions& options,
-                          Model& model) {
+Expected<void> hash_files(const std::vector<fs::path>& files, const fs::path& base,
+                          const CollectOptions& options, Model& model) {
   std::vector<sign::detail::HashJob> jobs;
   jobs.reserve(files.size());
   for (const auto& f : files) {
@@ -119,8 +125,9 @@ Expected<void> hash_files(const std::vector<fs::path>& files, const fs::path& ba
   auto digests = sign::detail::hash_jobs(jobs, sign::HashType::sha256, options.jobs);
   if (!digests) return digests.error();
   for (std::size_t i = 0; i < files.size(); ++i) {
-    model.files.push_back({base == files[i] ? files[i].filename().string() : detail::relative_name(files[i], base),
-                           jobs[i].file_size, (*digests)[i].hex()});
+    model.files.push_back(
+        {base == files[i] ? files[i].filename().string() : detail::relative_name(files[i], base),
+         jobs[i].file_size, (*digests)[i].hex()});
   }
   return {};
 }
@@ -130,16 +137,18 @@ Expected<WeightsSummary> summarize_weights(const fs::path& file, std::string_vie
   if (!mapped) return mapped.error();
   const auto bytes = mapped->bytes();
   if (format == "safetensors") {
-    return read_safetensors_header(bytes.first(std::min<std::size_t>(bytes.size(), 8 + kSafetensorsMaxHeader)),
-                                   mapped->size());
+    return read_safetensors_header(
+        bytes.first(std::min<std::size_t>(bytes.size(), 8 + kSafetensorsMaxHeader)),
+        mapped->size());
   }
-  return read_gguf_header(bytes.first(std::min<std::size_t>(bytes.size(), kGgufMaxHeader)), mapped->size());
+  return read_gguf_header(bytes.first(std::min<std::size_t>(bytes.size(), kGgufMaxHeader)),
+                          mapped->size());
 }
 
 // Parameters: safetensors shards add up; several GGUF files in one folder are usually
 // alternative quantisations of one model, so the largest count stands for the model.
-void add_weights(const WeightsSummary& w, std::uint64_t& safetensors_params, std::uint64_t& gguf_params,
-                 std::set<std::string>& dtypes, Model& model) {
+void add_weights(const WeightsSummary& w, std::uint64_t& safetensors_params,
+                 std::uint64_t& gguf_params, std::set<std::string>& dtypes, Model& model) {
   if (w.format == "safetensors") {
     safetensors_params += w.parameters;
   } else {
@@ -160,7 +169,8 @@ void read_metadata_files(const std::vector<fs::path>& files, const fs::path& bas
       continue;
     }
     if (name == "config.json") {
-      if (auto r = parse_model_config(*text, model); !r) model.notes.push_back("config.json: " + r.error().describe());
+      if (auto r = parse_model_config(*text, model); !r)
+        model.notes.push_back("config.json: " + r.error().describe());
     } else if (auto card = parse_model_card(*text)) {
       model.card = std::move(*card);
     } else {
@@ -190,7 +200,9 @@ std::string task_from_architecture(std::string_view arch) {
 
 }  // namespace
 
-bool is_weights_file_name(std::string_view file_name) { return !format_of(file_name).empty(); }
+bool is_weights_file_name(std::string_view file_name) {
+  return !format_of(file_name).empty();
+}
 
 Expected<void> parse_model_config(std::string_view json, Model& model) {
   auto doc = detail::parse_json_bounded(json);
@@ -198,21 +210,24 @@ Expected<void> parse_model_config(std::string_view json, Model& model) {
   if (!doc->is_object()) return Error::at(0, "config.json is not a JSON object");
   if (auto it = doc->find("architectures"); it != doc->end() && it->is_array()) {
     for (const auto& a : *it) {
-      if (a.is_string() && model.architectures.size() < 16) model.architectures.push_back(detail::bounded(a.get<std::string>(), 200));
+      if (a.is_string() && model.architectures.size() < 16)
+        model.architectures.push_back(detail::bounded(a.get<std::string>(), 200));
     }
   }
   model.model_type = detail::bounded(detail::json_string(*doc, "model_type"), 200);
   return {};
 }
 
-Expected<Model> read_model(const fs::path& path, const fs::path& containment_root, const CollectOptions& options) {
+Expected<Model> read_model(const fs::path& path, const fs::path& containment_root,
+                           const CollectOptions& options) {
   Model model;
   model.location = path.string();
   std::error_code ec;
   const bool single_file = fs::is_regular_file(path, ec);
   const auto base = single_file ? path.parent_path() : path;
   model.name = fs::absolute(path, ec).lexically_normal().filename().string();
-  if (model.name.empty()) model.name = fs::absolute(path, ec).lexically_normal().parent_path().filename().string();
+  if (model.name.empty())
+    model.name = fs::absolute(path, ec).lexically_normal().parent_path().filename().string();
   Listing listing;
   if (single_file) {
     listing.files.push_back(path);
@@ -222,7 +237,8 @@ Expected<Model> read_model(const fs::path& path, const fs::path& containment_roo
     listing = std::move(*l);
   }
   model.notes = listing.notes;
-  if (auto h = hash_files(listing.files, single_file ? path : base, options, model); !h) return h.error();
+  if (auto h = hash_files(listing.files, single_file ? path : base, options, model); !h)
+    return h.error();
   read_metadata_files(listing.files, base, model);
   std::set<std::string> formats;
   std::set<std::string> dtypes;
@@ -248,7 +264,8 @@ Expected<Model> read_model(const fs::path& path, const fs::path& containment_roo
   model.formats.assign(formats.begin(), formats.end());
   model.dtypes.assign(dtypes.begin(), dtypes.end());
   model.task = model.card.pipeline_tag;
-  if (model.task.empty() && !model.architectures.empty()) model.task = task_from_architecture(model.architectures.front());
+  if (model.task.empty() && !model.architectures.empty())
+    model.task = task_from_architecture(model.architectures.front());
   return model;
 }
 

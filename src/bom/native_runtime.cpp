@@ -74,14 +74,17 @@ bool is_numeric_version(std::string_view s) {
 
 }  // namespace
 
-std::optional<RuntimePiece> runtime_from_library_name(std::string_view file_name, const std::string& evidence) {
+std::optional<RuntimePiece> runtime_from_library_name(std::string_view file_name,
+                                                      const std::string& evidence) {
   const auto so = file_name.find(".so");
   if (so == std::string_view::npos) return std::nullopt;
   auto stem = file_name.substr(0, so);
   // auditwheel copies: libcudart-e409450e.so.11.0 (an 8-hex-digit hash after the name)
-  if (const auto dash = stem.rfind('-'); dash != std::string_view::npos && stem.size() - dash == 9) {
+  if (const auto dash = stem.rfind('-');
+      dash != std::string_view::npos && stem.size() - dash == 9) {
     const auto hash = stem.substr(dash + 1);
-    if (std::all_of(hash.begin(), hash.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }))
+    if (std::all_of(hash.begin(), hash.end(),
+                    [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }))
       stem = stem.substr(0, dash);
   }
   const auto* match = std::find_if(kLibraries.begin(), kLibraries.end(),
@@ -101,9 +104,10 @@ std::optional<RuntimePiece> runtime_from_library_name(std::string_view file_name
 std::optional<RuntimePiece> runtime_from_package(const Package& package) {
   const auto name = detail::lower(package.name);
   for (const auto& entry : kPackages) {
-    const bool hit = entry.exact ? name == entry.prefix
-                                 : name.size() > entry.prefix.size() && name.rfind(entry.prefix, 0) == 0 &&
-                                       all_digits(std::string_view(name).substr(entry.prefix.size()));
+    const bool hit = entry.exact
+                         ? name == entry.prefix
+                         : name.size() > entry.prefix.size() && name.rfind(entry.prefix, 0) == 0 &&
+                               all_digits(std::string_view(name).substr(entry.prefix.size()));
     if (!hit) continue;
     RuntimePiece piece;
     piece.name = std::string(entry.component);
@@ -114,14 +118,16 @@ std::optional<RuntimePiece> runtime_from_package(const Package& package) {
   return std::nullopt;
 }
 
-std::vector<RuntimePiece> runtime_from_torch_version(std::string_view text, const std::string& evidence) {
+std::vector<RuntimePiece> runtime_from_torch_version(std::string_view text,
+                                                     const std::string& evidence) {
   std::vector<RuntimePiece> out;
   for (const auto line : detail::lines(text.substr(0, 64U << 10))) {
     const auto eq = line.find('=');
     if (eq == std::string_view::npos) continue;
     const auto key = detail::trim(line.substr(0, eq));
     auto value = detail::trim(line.substr(eq + 1));
-    if (value.size() < 2 || (value.front() != '\'' && value.front() != '"') || value.back() != value.front())
+    if (value.size() < 2 || (value.front() != '\'' && value.front() != '"') ||
+        value.back() != value.front())
       continue;  // None, or not a string literal
     value = value.substr(1, value.size() - 2);
     if (!is_numeric_version(value)) continue;

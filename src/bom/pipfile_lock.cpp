@@ -10,7 +10,8 @@ namespace {
 
 using nlohmann::json;
 
-Package read_entry(const std::string& name, const json& entry, PackageScope scope, const std::string& source) {
+Package read_entry(const std::string& name, const json& entry, PackageScope scope,
+                   const std::string& source) {
   Package p;
   p.name = name;
   p.scope = scope;
@@ -42,7 +43,8 @@ Package read_entry(const std::string& name, const json& entry, PackageScope scop
 
 }  // namespace
 
-Expected<std::vector<Package>> parse_pipfile_lock(std::string_view text, const std::string& source) {
+Expected<std::vector<Package>> parse_pipfile_lock(std::string_view text,
+                                                  const std::string& source) {
   auto doc = detail::parse_json_bounded(text);
   if (!doc) return doc.error();
   if (!doc->is_object()) return Error::at(0, "Pipfile.lock: top level is not an object");

@@ -39,7 +39,8 @@ Expected<std::vector<Package>> parse_poetry_lock(std::string_view text, const st
   if (!doc->contains("package") || !(*doc)["package"].is_array())
     return Error("poetry.lock: no [[package]] entries");
   const json* legacy_files = nullptr;
-  if (doc->contains("metadata") && (*doc)["metadata"].is_object() && (*doc)["metadata"].contains("files"))
+  if (doc->contains("metadata") && (*doc)["metadata"].is_object() &&
+      (*doc)["metadata"].contains("files"))
     legacy_files = &(*doc)["metadata"]["files"];
   std::vector<Package> out;
   for (const auto& pkg : (*doc)["package"]) {

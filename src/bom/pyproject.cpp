@@ -10,7 +10,8 @@ namespace {
 
 using nlohmann::json;
 
-void add_pep508_list(const json& list, PackageScope scope, const std::string& source, PyProject& out) {
+void add_pep508_list(const json& list, PackageScope scope, const std::string& source,
+                     PyProject& out) {
   if (!list.is_array()) return;
   for (const auto& item : list) {
     if (!item.is_string()) continue;  // PEP 735 {include-group = ...} entries name no package
@@ -45,7 +46,8 @@ void set_poetry_version(const std::string& constraint, Package& p) {
   }
 }
 
-void add_poetry_table(const json& deps, PackageScope scope, const std::string& source, PyProject& out) {
+void add_poetry_table(const json& deps, PackageScope scope, const std::string& source,
+                      PyProject& out) {
   if (!deps.is_object()) return;
   for (const auto& [name, spec] : deps.items()) {
     if (detail::iequals(name, "python")) continue;  // the interpreter, not a package
@@ -64,7 +66,8 @@ void add_poetry_table(const json& deps, PackageScope scope, const std::string& s
         p.url += "@" + rev;
       }
       p.marker = detail::json_string(spec, "markers");
-      if (spec.contains("optional") && spec["optional"].is_boolean() && spec["optional"].get<bool>())
+      if (spec.contains("optional") && spec["optional"].is_boolean() &&
+          spec["optional"].get<bool>())
         p.scope = PackageScope::optional;
       if (spec.contains("extras") && spec["extras"].is_array()) {
         for (const auto& e : spec["extras"])
@@ -88,8 +91,8 @@ void read_poetry(const json& poetry, const std::string& source, PyProject& out) 
   if (poetry.contains("group") && poetry["group"].is_object()) {
     for (const auto& [group, table] : poetry["group"].items()) {
       if (table.is_object() && table.contains("dependencies")) {
-        add_poetry_table(table["dependencies"], group == "main" ? PackageScope::required : PackageScope::dev,
-                         source, out);
+        add_poetry_table(table["dependencies"],
+                         group == "main" ? PackageScope::required : PackageScope::dev, source, out);
       }
     }
   }
@@ -119,7 +122,8 @@ Expected<PyProject> parse_pyproject(std::string_view text, const std::string& so
   }
   if (doc->contains("build-system") && (*doc)["build-system"].is_object()) {
     const auto& build = (*doc)["build-system"];
-    if (build.contains("requires")) add_pep508_list(build["requires"], PackageScope::build, source, out);
+    if (build.contains("requires"))
+      add_pep508_list(build["requires"], PackageScope::build, source, out);
   }
   if (doc->contains("tool") && (*doc)["tool"].is_object() && (*doc)["tool"].contains("poetry")) {
     const auto& poetry = (*doc)["tool"]["poetry"];

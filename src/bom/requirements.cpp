@@ -213,7 +213,8 @@ bool option_is(std::string_view tok, std::string_view name) {
 bool looks_like_url_or_path(std::string_view s) {
   if (s.front() == '.' || s.front() == '/' || s.substr(0, 5) == "file:") return true;
   std::size_t i = 0;
-  while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) != 0 || s[i] == '+' || s[i] == '-' || s[i] == '.'))
+  while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) != 0 || s[i] == '+' ||
+                          s[i] == '-' || s[i] == '.'))
     ++i;
   return i > 0 && s.substr(i, 3) == "://";
 }
@@ -252,9 +253,10 @@ std::string vcs_commit(std::string_view url) {
   const auto at = path.rfind('@');
   if (at == std::string_view::npos || path.find('/', at) != std::string_view::npos) return {};
   const auto ref = path.substr(at + 1);
-  const bool full_hash = (ref.size() == 40 || ref.size() == 64) &&
-                         std::all_of(ref.begin(), ref.end(),
-                                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+  const bool full_hash =
+      (ref.size() == 40 || ref.size() == 64) && std::all_of(ref.begin(), ref.end(), [](char c) {
+        return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+      });
   return full_hash ? detail::lower(ref) : std::string{};
 }
 
@@ -276,8 +278,8 @@ bool add_url_requirement(LineContext& ctx, std::string_view url, bool editable) 
   p.vcs_commit = vcs_commit(url);
   name_from_url(url, p);
   if (p.name.empty() || !is_valid_name(p.name)) {
-    note(ctx, std::string(editable ? "editable " : "") + "requirement without a package name: " +
-                  detail::bounded(url, 200));
+    note(ctx, std::string(editable ? "editable " : "") +
+                  "requirement without a package name: " + detail::bounded(url, 200));
     return false;
   }
   ctx.out.packages.push_back(std::move(p));
@@ -342,7 +344,9 @@ void parse_option_line(LineContext& ctx, const std::vector<std::string_view>& to
              option_is(tok, "--find-links")) {
     const auto name = tok.substr(0, tok.find('='));
     const auto v = option_value(toks, i, name.size() > 2 ? name : tok.substr(0, 2));
-    if (!v.empty()) ctx.out.index_urls.push_back(std::string(name.size() > 2 ? name : tok.substr(0, 2)) + " " + std::string(v));
+    if (!v.empty())
+      ctx.out.index_urls.push_back(std::string(name.size() > 2 ? name : tok.substr(0, 2)) + " " +
+                                   std::string(v));
   }
   // Other global options (--pre, --no-binary, --trusted-host, ...) name no package.
 }
@@ -353,7 +357,8 @@ Expected<RequirementsFile> parse_requirements(std::string_view text, const std::
   if (text.size() > kMaxTextFile) return Error::at(0, "requirements file larger than 32 MiB");
   RequirementsFile out;
   const auto logical = logical_lines(text);
-  if (logical.size() > kMaxRequirementLines) return Error::at(0, "more than 200000 requirement lines");
+  if (logical.size() > kMaxRequirementLines)
+    return Error::at(0, "more than 200000 requirement lines");
   for (const auto& line : logical) {
     LineContext ctx{out, source, line.number};
     if (line.text.size() > kMaxRequirementLine) {

@@ -61,7 +61,8 @@ Expected<std::uint64_t> tensor_elements(const std::string& name, const nlohmann:
     return Error::at(8, where + "data_offsets is not [begin, end]");
   std::uint64_t elements = 1;
   for (const auto& dim : *shape) {
-    if (!dim.is_number_unsigned()) return Error::at(8, where + "shape has a negative or non-integer dimension");
+    if (!dim.is_number_unsigned())
+      return Error::at(8, where + "shape has a negative or non-integer dimension");
     if (mul_overflows(elements, dim.get<std::uint64_t>(), elements))
       return Error::at(8, where + "shape product overflows 64 bits");
   }
@@ -83,13 +84,18 @@ Expected<std::uint64_t> tensor_elements(const std::string& name, const nlohmann:
 Expected<WeightsSummary> read_safetensors_header(ByteView head, std::uint64_t file_size) {
   const auto header_len = load_le<std::uint64_t>(head, 0);
   if (!header_len) return Error::at(0, "safetensors: shorter than the 8-byte header length");
-  if (file_size < 8 || head.size() > file_size) return Error::at(0, "safetensors: file size smaller than what was read");
-  if (*header_len > kSafetensorsMaxHeader) return Error::at(0, "safetensors: header larger than 100 MB");
-  if (*header_len > file_size - 8) return Error::at(0, "safetensors: header length beyond end of file");
+  if (file_size < 8 || head.size() > file_size)
+    return Error::at(0, "safetensors: file size smaller than what was read");
+  if (*header_len > kSafetensorsMaxHeader)
+    return Error::at(0, "safetensors: header larger than 100 MB");
+  if (*header_len > file_size - 8)
+    return Error::at(0, "safetensors: header length beyond end of file");
   const auto header = slice(head, 8, *header_len);
   if (!header) return Error::at(8, "safetensors: header not fully read");
   auto doc = detail::parse_json_bounded(as_chars(*header));
-  if (!doc) return Error::at(8 + doc.error().offset.value_or(0), "safetensors header: " + doc.error().message);
+  if (!doc)
+    return Error::at(8 + doc.error().offset.value_or(0),
+                     "safetensors header: " + doc.error().message);
   if (!doc->is_object()) return Error::at(8, "safetensors: header is not a JSON object");
   if (doc->size() > kMaxTensors) return Error::at(8, "safetensors: more than 1M tensors");
   const auto data_size = file_size - 8 - *header_len;

@@ -21,7 +21,9 @@ using nlohmann::ordered_json;
 
 constexpr const char* kCreationInfo = "_:creationinfo";
 
-std::string s(std::string_view text) { return detail::sanitize_utf8(text); }
+std::string s(std::string_view text) {
+  return detail::sanitize_utf8(text);
+}
 
 std::string spdx_hash_alg(std::string_view cyclonedx_alg) {
   if (cyclonedx_alg == "SHA-256") return "sha256";
@@ -40,7 +42,8 @@ ordered_json hash_entry(std::string_view alg, std::string_view hex) {
 
 class SpdxWriter {
  public:
-  SpdxWriter(const Inventory& inv, std::string ns) : inv_(inv), g_(detail::build_graph(inv)), ns_(std::move(ns)) {}
+  SpdxWriter(const Inventory& inv, std::string ns)
+      : inv_(inv), g_(detail::build_graph(inv)), ns_(std::move(ns)) {}
 
   ordered_json graph(const std::string& created, const std::string& tool_version) {
     add_creation(created, tool_version);
@@ -73,7 +76,10 @@ class SpdxWriter {
 
   ordered_json element(std::string_view type, const std::string& spdx_id, std::string_view name) {
     elements_.push_back(spdx_id);
-    return {{"type", std::string(type)}, {"spdxId", spdx_id}, {"creationInfo", kCreationInfo}, {"name", s(name)}};
+    return {{"type", std::string(type)},
+            {"spdxId", spdx_id},
+            {"creationInfo", kCreationInfo},
+            {"name", s(name)}};
   }
 
   void add_creation(const std::string& created, const std::string& tool_version) {
@@ -90,8 +96,11 @@ class SpdxWriter {
   void relate(const std::string& from, std::string_view type, std::vector<std::string> to) {
     if (to.empty()) return;
     const auto rel_id = id("relationship/" + std::to_string(++relationship_count_));
-    ordered_json r = {{"type", "Relationship"}, {"spdxId", rel_id}, {"creationInfo", kCreationInfo},
-                      {"from", from},           {"relationshipType", std::string(type)}};
+    ordered_json r = {{"type", "Relationship"},
+                      {"spdxId", rel_id},
+                      {"creationInfo", kCreationInfo},
+                      {"from", from},
+                      {"relationshipType", std::string(type)}};
     r["to"] = to;
     elements_.push_back(rel_id);
     graph_.push_back(std::move(r));
@@ -125,7 +134,8 @@ class SpdxWriter {
       e["software_downloadLocation"] = "https://huggingface.co/" + m.hub_id;
     }
     e["software_primaryPurpose"] = "model";
-    if (m.files.size() == 1) e["verifiedUsing"] = ordered_json::array({hash_entry("SHA-256", m.files[0].sha256)});
+    if (m.files.size() == 1)
+      e["verifiedUsing"] = ordered_json::array({hash_entry("SHA-256", m.files[0].sha256)});
     ordered_json types = ordered_json::array();
     if (!m.model_type.empty()) types.push_back(s(m.model_type));
     for (const auto& a : m.architectures) types.push_back(s(a));
@@ -138,11 +148,14 @@ class SpdxWriter {
     }
     if (!metrics.empty()) e["ai_metric"] = std::move(metrics);
     if (!m.card.limitations.empty()) e["ai_limitation"] = s(m.card.limitations);
-    if (!m.card.intended_uses.empty()) e["ai_informationAboutApplication"] = s(m.card.intended_uses);
+    if (!m.card.intended_uses.empty())
+      e["ai_informationAboutApplication"] = s(m.card.intended_uses);
     std::string comment = model_comment(m);
     if (!m.card.license.empty()) {
       const bool other = m.card.license == "other" && !m.card.license_name.empty();
-      if (auto rest = declare_license(model_id, other ? m.card.license_name : m.card.license, false); !rest.empty())
+      if (auto rest =
+              declare_license(model_id, other ? m.card.license_name : m.card.license, false);
+          !rest.empty())
         comment += "; " + rest;
     }
     e["comment"] = s(comment);
@@ -192,9 +205,11 @@ class SpdxWriter {
 
   void add_dataset(const detail::NamedDataset& d) {
     auto e = element("dataset_DatasetPackage", id(d.ref), d.id);
-    if (is_hub_repo_id(d.id)) e["software_downloadLocation"] = "https://huggingface.co/datasets/" + d.id;
+    if (is_hub_repo_id(d.id))
+      e["software_downloadLocation"] = "https://huggingface.co/datasets/" + d.id;
     e["software_primaryPurpose"] = "data";
-    e["dataset_datasetType"] = ordered_json::array({"noAssertion"});  // a card name says nothing of the content
+    e["dataset_datasetType"] =
+        ordered_json::array({"noAssertion"});  // a card name says nothing of the content
     graph_.push_back(std::move(e));
   }
 
@@ -229,8 +244,10 @@ class SpdxWriter {
     if (!p.marker.empty()) comment += "; marker " + p.marker;
     if (!p.record_sha256.empty()) comment += "; RECORD sha256 " + p.record_sha256;
     if (!p.license.empty()) {
-      const bool expression = p.license.find(" OR ") != std::string::npos || p.license.find(" AND ") != std::string::npos;
-      if (auto rest = declare_license(pkg_id, p.license, expression); !rest.empty()) comment += "; " + rest;
+      const bool expression = p.license.find(" OR ") != std::string::npos ||
+                              p.license.find(" AND ") != std::string::npos;
+      if (auto rest = declare_license(pkg_id, p.license, expression); !rest.empty())
+        comment += "; " + rest;
     }
     e["comment"] = s(comment);
     graph_.push_back(std::move(e));
@@ -256,8 +273,9 @@ class SpdxWriter {
       std::vector<std::string> tested;
       for (const auto& d : g_.datasets) {
         if (std::find(d.models.begin(), d.models.end(), i) == d.models.end()) continue;
-        const bool in_train = std::find(inv_.models[i].card.datasets.begin(), inv_.models[i].card.datasets.end(), d.id) !=
-                              inv_.models[i].card.datasets.end();
+        const bool in_train =
+            std::find(inv_.models[i].card.datasets.begin(), inv_.models[i].card.datasets.end(),
+                      d.id) != inv_.models[i].card.datasets.end();
         (in_train ? trained : tested).push_back(id(d.ref));
       }
       relate(id(g_.model_refs[i]), "trainedOn", std::move(trained));
@@ -276,11 +294,13 @@ class SpdxWriter {
   }
 
   void add_document() {
-    ordered_json doc = {{"type", "SpdxDocument"},
-                        {"spdxId", id("document")},
-                        {"creationInfo", kCreationInfo},
-                        {"name", "mlsc AI-BOM"},
-                        {"profileConformance", ordered_json::array({"core", "software", "ai", "dataset", "simpleLicensing"})}};
+    ordered_json doc = {
+        {"type", "SpdxDocument"},
+        {"spdxId", id("document")},
+        {"creationInfo", kCreationInfo},
+        {"name", "mlsc AI-BOM"},
+        {"profileConformance",
+         ordered_json::array({"core", "software", "ai", "dataset", "simpleLicensing"})}};
     if (!roots_.empty()) doc["rootElement"] = roots_;
     doc["element"] = elements_;
     graph_.push_back(std::move(doc));

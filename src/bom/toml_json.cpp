@@ -3,8 +3,8 @@
 #define TOML_HEADER_ONLY 1
 #include "toml_json.hpp"
 
-#include <sstream>
 #include <toml++/toml.h>
+#include <sstream>
 
 #include "mlsc/bom/sources.hpp"
 
@@ -29,20 +29,29 @@ std::string streamed(const T& value) {
 
 nlohmann::json to_json(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::table: return table_to_json(*node.as_table());
+    case toml::node_type::table:
+      return table_to_json(*node.as_table());
     case toml::node_type::array: {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& item : *node.as_array()) out.push_back(to_json(item));
       return out;
     }
-    case toml::node_type::string: return node.as_string()->get();
-    case toml::node_type::integer: return node.as_integer()->get();
-    case toml::node_type::floating_point: return node.as_floating_point()->get();
-    case toml::node_type::boolean: return node.as_boolean()->get();
-    case toml::node_type::date: return streamed(node.as_date()->get());
-    case toml::node_type::time: return streamed(node.as_time()->get());
-    case toml::node_type::date_time: return streamed(node.as_date_time()->get());
-    case toml::node_type::none: break;
+    case toml::node_type::string:
+      return node.as_string()->get();
+    case toml::node_type::integer:
+      return node.as_integer()->get();
+    case toml::node_type::floating_point:
+      return node.as_floating_point()->get();
+    case toml::node_type::boolean:
+      return node.as_boolean()->get();
+    case toml::node_type::date:
+      return streamed(node.as_date()->get());
+    case toml::node_type::time:
+      return streamed(node.as_time()->get());
+    case toml::node_type::date_time:
+      return streamed(node.as_date_time()->get());
+    case toml::node_type::none:
+      break;
   }
   return nullptr;
 }
@@ -56,8 +65,8 @@ Expected<nlohmann::json> parse_toml_as_json(std::string_view text) {
     return table_to_json(table);
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
-    return Error("TOML: " + std::string(e.description()) + " at line " + std::to_string(where.line) +
-                 ", column " + std::to_string(where.column));
+    return Error("TOML: " + std::string(e.description()) + " at line " +
+                 std::to_string(where.line) + ", column " + std::to_string(where.column));
   } catch (const std::exception& e) {
     return Error(std::string("TOML: ") + e.what());
   }

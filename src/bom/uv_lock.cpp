@@ -54,7 +54,8 @@ Expected<std::vector<Package>> parse_uv_lock(std::string_view text, const std::s
     }
     if (pkg.contains("dependencies") && pkg["dependencies"].is_array()) {
       for (const auto& d : pkg["dependencies"]) {
-        if (auto name = detail::json_string(d, "name"); !name.empty()) p.requires_names.push_back(name);
+        if (auto name = detail::json_string(d, "name"); !name.empty())
+          p.requires_names.push_back(name);
       }
     }
     out.push_back(std::move(p));

@@ -56,7 +56,9 @@ void check_cyclonedx_refs(const json& doc, BomValidation& v) {
     if (node->is_object()) {
       if (const auto it = node->find("bom-ref"); it != node->end() && it->is_string()) {
         if (!refs.insert(it->get<std::string>()).second)
-          add_violation(v, path + "/bom-ref", "bom-ref '" + detail::bounded(it->get<std::string>(), 120) + "' is not unique");
+          add_violation(
+              v, path + "/bom-ref",
+              "bom-ref '" + detail::bounded(it->get<std::string>(), 120) + "' is not unique");
       }
       for (const auto& [k, child] : node->items()) {
         if (k == "dependencies" && path.empty()) continue;  // checked below
@@ -64,7 +66,8 @@ void check_cyclonedx_refs(const json& doc, BomValidation& v) {
       }
     } else if (node->is_array()) {
       for (std::size_t i = 0; i < node->size(); ++i)
-        if ((*node)[i].is_structured()) work.push_back({&(*node)[i], path + "/" + std::to_string(i)});
+        if ((*node)[i].is_structured())
+          work.push_back({&(*node)[i], path + "/" + std::to_string(i)});
     }
   }
   const auto deps = doc.find("dependencies");
@@ -72,16 +75,20 @@ void check_cyclonedx_refs(const json& doc, BomValidation& v) {
   for (std::size_t i = 0; i < deps->size(); ++i) {
     const auto& d = (*deps)[i];
     const auto base = "/dependencies/" + std::to_string(i);
-    if (const auto r = d.find("ref"); r != d.end() && r->is_string() && refs.count(r->get<std::string>()) == 0)
-      add_violation(v, base + "/ref", "ref '" + detail::bounded(r->get<std::string>(), 120) + "' names no bom-ref in this BOM");
+    if (const auto r = d.find("ref");
+        r != d.end() && r->is_string() && refs.count(r->get<std::string>()) == 0)
+      add_violation(
+          v, base + "/ref",
+          "ref '" + detail::bounded(r->get<std::string>(), 120) + "' names no bom-ref in this BOM");
     for (const char* key : {"dependsOn", "provides"}) {
       const auto list = d.find(key);
       if (list == d.end() || !list->is_array()) continue;
       for (std::size_t j = 0; j < list->size(); ++j) {
         const auto& t = (*list)[j];
         if (t.is_string() && refs.count(t.get<std::string>()) == 0)
-          add_violation(v, base + "/" + key + "/" + std::to_string(j),
-                        "'" + detail::bounded(t.get<std::string>(), 120) + "' names no bom-ref in this BOM");
+          add_violation(
+              v, base + "/" + key + "/" + std::to_string(j),
+              "'" + detail::bounded(t.get<std::string>(), 120) + "' names no bom-ref in this BOM");
       }
     }
   }
@@ -98,31 +105,39 @@ void check_spdx_ids(const json& doc, BomValidation& v) {
       const auto it = e.find(key);
       if (it == e.end() || !it->is_string()) continue;
       if (!ids.insert(it->get<std::string>()).second)
-        add_violation(v, "/@graph/" + std::to_string(i) + "/" + key,
-                      "'" + detail::bounded(it->get<std::string>(), 120) + "' is defined more than once");
+        add_violation(
+            v, "/@graph/" + std::to_string(i) + "/" + key,
+            "'" + detail::bounded(it->get<std::string>(), 120) + "' is defined more than once");
     }
   }
 }
 
 }  // namespace
 
-bool have_embedded_bom_schemas() { return MLSC_HAVE_BOM_SCHEMAS != 0; }
+bool have_embedded_bom_schemas() {
+  return MLSC_HAVE_BOM_SCHEMAS != 0;
+}
 
 Expected<SchemaSet> load_bom_schemas(const fs::path& dir) {
   std::vector<SchemaText> texts;
   if (dir.empty()) {
 #if MLSC_HAVE_BOM_SCHEMAS
-    texts = {{std::string(kCdxBase) + "spdx.schema.json", std::string(embedded::cyclonedx_spdx_schema)},
-             {std::string(kCdxBase) + "jsf-0.82.schema.json", std::string(embedded::cyclonedx_jsf_schema)},
-             {std::string(kCycloneDxSchemaUri), std::string(embedded::cyclonedx_bom_schema)},
-             {std::string(kSpdx3SchemaUri), std::string(embedded::spdx3_schema)}};
+    texts = {
+        {std::string(kCdxBase) + "spdx.schema.json", std::string(embedded::cyclonedx_spdx_schema)},
+        {std::string(kCdxBase) + "jsf-0.82.schema.json",
+         std::string(embedded::cyclonedx_jsf_schema)},
+        {std::string(kCycloneDxSchemaUri), std::string(embedded::cyclonedx_bom_schema)},
+        {std::string(kSpdx3SchemaUri), std::string(embedded::spdx3_schema)}};
 #else
-    return Error("this build carries no BOM schemas: pass --schemas DIR (a folder with cyclonedx/ and spdx3/)");
+    return Error(
+        "this build carries no BOM schemas: pass --schemas DIR (a folder with cyclonedx/ and "
+        "spdx3/)");
 #endif
   } else {
     const std::vector<std::pair<std::string, fs::path>> files = {
         {std::string(kCdxBase) + "spdx.schema.json", dir / "cyclonedx" / "spdx.schema.json"},
-        {std::string(kCdxBase) + "jsf-0.82.schema.json", dir / "cyclonedx" / "jsf-0.82.schema.json"},
+        {std::string(kCdxBase) + "jsf-0.82.schema.json",
+         dir / "cyclonedx" / "jsf-0.82.schema.json"},
         {std::string(kCycloneDxSchemaUri), dir / "cyclonedx" / "bom-1.6.schema.json"},
         {std::string(kSpdx3SchemaUri), dir / "spdx3" / "spdx-3.0.1-schema.json"}};
     for (const auto& [uri, file] : files) {
@@ -147,7 +162,9 @@ Expected<BomValidation> validate_bom(std::string_view text, const SchemaSet& sch
     const auto version = detail::json_string(*doc, "specVersion");
     v.spec = "CycloneDX " + version;
     if (version != "1.6") {
-      add_violation(v, "/specVersion", "only CycloneDX 1.6 is validated; this BOM says " + detail::bounded(version, 20));
+      add_violation(
+          v, "/specVersion",
+          "only CycloneDX 1.6 is validated; this BOM says " + detail::bounded(version, 20));
       return v;
     }
     uri = kCycloneDxSchemaUri;

@@ -75,7 +75,8 @@ TEST(JsonSchema, CombinatorsAndUnevaluatedProperties) {
   EXPECT_EQ(violations(one, "-1"), 0U);
   EXPECT_EQ(violations(one, "1"), 1U);  // both match
   EXPECT_EQ(violations(R"({"not": {"type": "string"}})", R"("s")"), 1U);
-  const char* cond = R"({"if": {"properties": {"k": {"const": "x"}}}, "then": {"required": ["v"]}, "else": {"required": ["w"]}})";
+  const char* cond =
+      R"({"if": {"properties": {"k": {"const": "x"}}}, "then": {"required": ["v"]}, "else": {"required": ["w"]}})";
   EXPECT_EQ(violations(cond, R"({"k": "x"})"), 1U);
   EXPECT_EQ(violations(cond, R"({"k": "y", "w": 1})"), 0U);
 }
@@ -113,16 +114,22 @@ class OfficialSchemas : public ::testing::Test {
 SchemaSet* OfficialSchemas::schemas_ = nullptr;
 
 TEST_F(OfficialSchemas, CycloneDxOwnMlExamplesAreValid) {
-  for (const char* name : {"valid-machine-learning-1.6.json", "valid-machine-learning-considerations-env-1.6.json"}) {
-    auto v = validate_bom(read(std::string(MLSC_SHARED_DIR) + "/specs/cyclonedx/" + name), *schemas_);
+  for (const char* name :
+       {"valid-machine-learning-1.6.json", "valid-machine-learning-considerations-env-1.6.json"}) {
+    auto v =
+        validate_bom(read(std::string(MLSC_SHARED_DIR) + "/specs/cyclonedx/" + name), *schemas_);
     ASSERT_TRUE(v) << v.error().describe();
     EXPECT_EQ(v->kind, BomKind::cyclonedx);
-    EXPECT_TRUE(v->valid()) << name << ": " << (v->violations.empty() ? "" : v->violations[0].instance_path + " " + v->violations[0].message);
+    EXPECT_TRUE(v->valid()) << name << ": "
+                            << (v->violations.empty() ? ""
+                                                      : v->violations[0].instance_path + " " +
+                                                            v->violations[0].message);
   }
 }
 
 TEST_F(OfficialSchemas, CycloneDxMutationsAreCaught) {
-  auto doc = json::parse(read(std::string(MLSC_SHARED_DIR) + "/specs/cyclonedx/valid-machine-learning-1.6.json"));
+  auto doc = json::parse(
+      read(std::string(MLSC_SHARED_DIR) + "/specs/cyclonedx/valid-machine-learning-1.6.json"));
   auto expect_invalid = [&](json d, const char* what) {
     auto v = validate_bom(d.dump(), *schemas_);
     ASSERT_TRUE(v);
@@ -149,7 +156,8 @@ TEST_F(OfficialSchemas, CycloneDxMutationsAreCaught) {
 }
 
 TEST_F(OfficialSchemas, SpdxMinimalDocumentAndMutations) {
-  const json doc = json::parse(R"({"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": [
+  const json doc =
+      json::parse(R"({"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": [
     {"type": "CreationInfo", "@id": "_:ci", "specVersion": "3.0.1", "created": "2024-05-01T12:00:00Z", "createdBy": ["urn:x:agent"]},
     {"type": "SoftwareAgent", "spdxId": "urn:x:agent", "creationInfo": "_:ci", "name": "mlsc"},
     {"type": "ai_AIPackage", "spdxId": "urn:x:model", "creationInfo": "_:ci", "name": "m", "software_primaryPurpose": "model"},

@@ -54,12 +54,18 @@ TEST(PyProject, TomlErrorNamesLine) {
 
 TEST(PoetryLock, FilesSourcesAndLegacyMetadata) {
   const std::string h1(64, '1'), h2(64, '2');
-  const std::string text = "[[package]]\nname = \"requests\"\nversion = \"2.31.0\"\ncategory = \"main\"\n"
-                           "files = [{file = \"r.whl\", hash = \"sha256:" + h1 + "\"}]\n"
-                           "[package.dependencies]\ncertifi = \">=2017\"\nPySocks = {version = \"*\", optional = true}\n"
-                           "[[package]]\nname = \"utils\"\nversion = \"0.1\"\ncategory = \"dev\"\n"
-                           "[package.source]\ntype = \"git\"\nurl = \"https://g/u.git\"\nresolved_reference = \"ABCDEF\"\n"
-                           "[metadata]\nlock-version = \"1.1\"\n[metadata.files]\nutils = [{file = \"u.tgz\", hash = \"sha256:" + h2 + "\"}]\n";
+  const std::string text =
+      "[[package]]\nname = \"requests\"\nversion = \"2.31.0\"\ncategory = \"main\"\n"
+      "files = [{file = \"r.whl\", hash = \"sha256:" +
+      h1 +
+      "\"}]\n"
+      "[package.dependencies]\ncertifi = \">=2017\"\nPySocks = {version = \"*\", optional = true}\n"
+      "[[package]]\nname = \"utils\"\nversion = \"0.1\"\ncategory = \"dev\"\n"
+      "[package.source]\ntype = \"git\"\nurl = \"https://g/u.git\"\nresolved_reference = "
+      "\"ABCDEF\"\n"
+      "[metadata]\nlock-version = \"1.1\"\n[metadata.files]\nutils = [{file = \"u.tgz\", hash = "
+      "\"sha256:" +
+      h2 + "\"}]\n";
   auto list = parse_poetry_lock(text, "poetry.lock");
   ASSERT_TRUE(list) << list.error().describe();
   ASSERT_EQ(list->size(), 2U);
@@ -74,27 +80,34 @@ TEST(PoetryLock, FilesSourcesAndLegacyMetadata) {
 
 TEST(UvLock, RegistryGitAndEditable) {
   const std::string h(64, 'e');
-  const std::string text = "version = 1\n[[package]]\nname = \"numpy\"\nversion = \"1.24.2\"\n"
-                           "source = { registry = \"https://pypi.org/simple\" }\n"
-                           "sdist = { url = \"https://f/n.tgz\", hash = \"sha256:" + h + "\", size = 1 }\n"
-                           "wheels = [{ url = \"https://f/n.whl\", hash = \"sha256:" + h + "\" }]\n"
-                           "[[package]]\nname = \"tqdm\"\nversion = \"4.66.1\"\n"
-                           "source = { git = \"https://github.com/tqdm/tqdm?rev=v4#4C956C\" }\n"
-                           "[[package]]\nname = \"me\"\nversion = \"0.1\"\nsource = { editable = \".\" }\n"
-                           "dependencies = [{ name = \"numpy\" }]\n";
+  const std::string text =
+      "version = 1\n[[package]]\nname = \"numpy\"\nversion = \"1.24.2\"\n"
+      "source = { registry = \"https://pypi.org/simple\" }\n"
+      "sdist = { url = \"https://f/n.tgz\", hash = \"sha256:" +
+      h +
+      "\", size = 1 }\n"
+      "wheels = [{ url = \"https://f/n.whl\", hash = \"sha256:" +
+      h +
+      "\" }]\n"
+      "[[package]]\nname = \"tqdm\"\nversion = \"4.66.1\"\n"
+      "source = { git = \"https://github.com/tqdm/tqdm?rev=v4#4C956C\" }\n"
+      "[[package]]\nname = \"me\"\nversion = \"0.1\"\nsource = { editable = \".\" }\n"
+      "dependencies = [{ name = \"numpy\" }]\n";
   auto list = parse_uv_lock(text, "uv.lock");
   ASSERT_TRUE(list) << list.error().describe();
   ASSERT_EQ(list->size(), 3U);
   EXPECT_EQ((*list)[0].hashes.size(), 1U);  // the same digest twice is one hash
-  EXPECT_TRUE((*list)[0].url.empty());  // a registry is an index, not the package location
+  EXPECT_TRUE((*list)[0].url.empty());      // a registry is an index, not the package location
   EXPECT_EQ((*list)[1].url, "git+https://github.com/tqdm/tqdm?rev=v4");
   EXPECT_EQ((*list)[1].vcs_commit, "4c956c");
   EXPECT_EQ((*list)[2].requires_names, std::vector<std::string>{"numpy"});
 }
 
 TEST(PipfileLock, DefaultDevelopGit) {
-  const std::string text = R"({"_meta": {}, "default": {"joblib": {"version": "==1.2.0", "markers": "python_version >= '3.7'",
-    "hashes": ["sha256:)" + std::string(64, 'f') + R"("]}, "feat": {"git": "https://g/f.git", "ref": "ABC"}},
+  const std::string text =
+      R"({"_meta": {}, "default": {"joblib": {"version": "==1.2.0", "markers": "python_version >= '3.7'",
+    "hashes": ["sha256:)" +
+      std::string(64, 'f') + R"("]}, "feat": {"git": "https://g/f.git", "ref": "ABC"}},
     "develop": {"pytest": {"version": "==7.4.0"}}})";
   auto list = parse_pipfile_lock(text, "Pipfile.lock");
   ASSERT_TRUE(list) << list.error().describe();
@@ -111,7 +124,8 @@ TEST(PipfileLock, DefaultDevelopGit) {
 TEST(CoreMetadata, HeadersContinuationsLicense) {
   const char* text =
       "Metadata-Version: 2.1\nName: torch\nVersion: 1.13.0a0+gitunknown\nSummary: Tensors\n"
-      "Home-page: https://pytorch.org/\nLicense: BSD-3\nClassifier: License :: OSI Approved :: BSD License\n"
+      "Home-page: https://pytorch.org/\nLicense: BSD-3\nClassifier: License :: OSI Approved :: BSD "
+      "License\n"
       "Requires-Dist: typing-extensions\nRequires-Dist: opt-einsum>=3.3; extra == \"opt-einsum\"\n"
       "Description: first line\n        continued\n\nlong body: ignored\n";
   auto p = parse_core_metadata(text, "/x/torch.egg-info");
@@ -121,10 +135,12 @@ TEST(CoreMetadata, HeadersContinuationsLicense) {
   EXPECT_EQ(p->license, "BSD-3");
   EXPECT_EQ(p->homepage, "https://pytorch.org/");
   EXPECT_EQ(p->requires_names, std::vector<std::string>{"typing-extensions"});
-  auto expr = parse_core_metadata("Name: a\nVersion: 1\nLicense-Expression: MIT OR Apache-2.0\nLicense: long\n", "s");
+  auto expr = parse_core_metadata(
+      "Name: a\nVersion: 1\nLicense-Expression: MIT OR Apache-2.0\nLicense: long\n", "s");
   ASSERT_TRUE(expr);
   EXPECT_EQ(expr->license, "MIT OR Apache-2.0");
-  auto cls = parse_core_metadata("Name: a\nVersion: 1\nClassifier: License :: OSI Approved :: MIT License\n", "s");
+  auto cls = parse_core_metadata(
+      "Name: a\nVersion: 1\nClassifier: License :: OSI Approved :: MIT License\n", "s");
   EXPECT_EQ(cls->license, "MIT License");
   EXPECT_FALSE(parse_core_metadata("Name: a\n", "s"));
   EXPECT_FALSE(parse_core_metadata(" continuation first\n", "s"));
@@ -133,7 +149,8 @@ TEST(CoreMetadata, HeadersContinuationsLicense) {
 
 TEST(Record, CountsHashedEntriesAndRejectsMalformed) {
   const std::string h = "sha256=" + std::string(43, 'A');
-  auto n = parse_record("a/__init__.py," + h + ",10\n\"a/x,y.py\"," + h + ",3\na-1.0.dist-info/RECORD,,\n");
+  auto n = parse_record("a/__init__.py," + h + ",10\n\"a/x,y.py\"," + h +
+                        ",3\na-1.0.dist-info/RECORD,,\n");
   ASSERT_TRUE(n) << n.error().describe();
   EXPECT_EQ(*n, 2U);
   EXPECT_FALSE(parse_record("a.py,sha256=short,1\n"));
@@ -143,10 +160,12 @@ TEST(Record, CountsHashedEntriesAndRejectsMalformed) {
 }
 
 TEST(CondaMeta, ChannelPurlFields) {
-  const std::string text = R"({"name": "pytorch", "version": "2.0.1", "build": "py3.11_cuda11.8_cudnn8.7.0_0",
+  const std::string text =
+      R"({"name": "pytorch", "version": "2.0.1", "build": "py3.11_cuda11.8_cudnn8.7.0_0",
     "channel": "https://conda.anaconda.org/pytorch/linux-64", "subdir": "linux-64", "license": "BSD 3-Clause",
-    "md5": ")" + std::string(32, 'd') + R"(", "sha256": ")" + std::string(64, 'e') +
-                           R"(", "depends": ["cudatoolkit >=11.8,<11.9", "python >=3.11"]})";
+    "md5": ")" +
+      std::string(32, 'd') + R"(", "sha256": ")" + std::string(64, 'e') +
+      R"(", "depends": ["cudatoolkit >=11.8,<11.9", "python >=3.11"]})";
   auto p = parse_conda_meta(text, "conda-meta/pytorch.json");
   ASSERT_TRUE(p) << p.error().describe();
   EXPECT_EQ(p->ecosystem, "conda");

@@ -11,8 +11,10 @@ namespace {
 
 TEST(ModelCard, FrontMatterAndSections) {
   const char* readme =
-      "---\r\nlicense: apache-2.0\r\nbase_model:\r\n- org/base-a\r\n- org/base-b\r\ndatasets: imdb\r\n"
-      "language: [en, de]\r\npipeline_tag: text-classification\r\nmodel-index:\r\n- name: m\r\n  results:\r\n"
+      "---\r\nlicense: apache-2.0\r\nbase_model:\r\n- org/base-a\r\n- org/base-b\r\ndatasets: "
+      "imdb\r\n"
+      "language: [en, de]\r\npipeline_tag: text-classification\r\nmodel-index:\r\n- name: m\r\n  "
+      "results:\r\n"
       "  - task: {type: text-classification}\r\n    dataset: {name: GLUE, type: glue}\r\n"
       "    metrics:\r\n    - {type: accuracy, value: 0.91}\r\n    - {type: f1}\r\n---\r\n"
       "# Model\n## Intended uses & limitations\nShort reviews.\n### How to use\nCall it.\n"
@@ -37,7 +39,7 @@ TEST(ModelCard, NoFrontMatterIsFineBrokenIsNot) {
   auto plain = parse_model_card("# Just a readme\n");
   ASSERT_TRUE(plain);
   EXPECT_TRUE(plain->license.empty());
-  EXPECT_FALSE(parse_model_card("---\nlicense: mit\n"));           // never closed
+  EXPECT_FALSE(parse_model_card("---\nlicense: mit\n"));          // never closed
   EXPECT_FALSE(parse_model_card("---\n[unclosed: flow\n---\n"));  // YAML error
   EXPECT_FALSE(parse_model_card("---\n- a list\n---\n"));         // not a mapping
   EXPECT_FALSE(parse_model_card("---\nx: " + std::string(500, '[') + "\n---\n"));
@@ -45,7 +47,8 @@ TEST(ModelCard, NoFrontMatterIsFineBrokenIsNot) {
 
 TEST(ModelConfig, ArchitecturesAndType) {
   Model m;
-  ASSERT_TRUE(parse_model_config(R"({"architectures": ["BertForSequenceClassification", 3], "model_type": "bert"})", m));
+  ASSERT_TRUE(parse_model_config(
+      R"({"architectures": ["BertForSequenceClassification", 3], "model_type": "bert"})", m));
   EXPECT_EQ(m.architectures, std::vector<std::string>{"BertForSequenceClassification"});
   EXPECT_EQ(m.model_type, "bert");
   EXPECT_FALSE(parse_model_config("[1]", m));
@@ -55,7 +58,8 @@ TEST(ModelConfig, ArchitecturesAndType) {
 std::string safetensors(const std::string& header, std::size_t data_bytes) {
   std::string out(8, '\0');
   const std::uint64_t n = header.size();
-  for (int i = 0; i < 8; ++i) out[static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xFF);
+  for (int i = 0; i < 8; ++i)
+    out[static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xFF);
   return out + header + std::string(data_bytes, '\0');
 }
 
@@ -67,14 +71,17 @@ TEST(Safetensors, CountsParametersAndChecksRanges) {
   ASSERT_TRUE(w) << w.error().describe();
   EXPECT_EQ(w->parameters, 10U);
   EXPECT_EQ(w->dtypes, (std::vector<std::string>{"BF16", "F32"}));
-  const auto wrong_size = safetensors(R"({"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,20]}})", 24);
+  const auto wrong_size =
+      safetensors(R"({"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,20]}})", 24);
   EXPECT_FALSE(read_safetensors_header(as_bytes(wrong_size), wrong_size.size()));
-  const auto past_end = safetensors(R"({"a":{"dtype":"U8","shape":[100],"data_offsets":[0,100]}})", 10);
+  const auto past_end =
+      safetensors(R"({"a":{"dtype":"U8","shape":[100],"data_offsets":[0,100]}})", 10);
   EXPECT_FALSE(read_safetensors_header(as_bytes(past_end), past_end.size()));
   const auto overflow = safetensors(
       R"({"a":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,0]}})", 0);
   EXPECT_FALSE(read_safetensors_header(as_bytes(overflow), overflow.size()));
-  const auto negative = safetensors(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}})", 0);
+  const auto negative =
+      safetensors(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}})", 0);
   EXPECT_FALSE(read_safetensors_header(as_bytes(negative), negative.size()));
   std::string huge(8, '\xff');
   EXPECT_FALSE(read_safetensors_header(as_bytes(huge), huge.size()));
@@ -165,7 +172,8 @@ TEST(NativeRuntime, LibraryNamesPackagesTorchVersion) {
   p.ecosystem = "conda";
   p.version = "11.7.0";
   EXPECT_EQ(runtime_from_package(p)->name, "cuda-runtime");
-  const auto torch = runtime_from_torch_version("__version__ = '1.13.1'\ncuda = '11.7'\nhip = None\n", "v");
+  const auto torch =
+      runtime_from_torch_version("__version__ = '1.13.1'\ncuda = '11.7'\nhip = None\n", "v");
   ASSERT_EQ(torch.size(), 1U);
   EXPECT_EQ(torch[0].version, "11.7");
   EXPECT_TRUE(runtime_from_torch_version("cuda = None\n", "v").empty());

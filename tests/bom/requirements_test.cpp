@@ -28,10 +28,10 @@ TEST(Pep508, ParenthesisedSpecifierAndUrl) {
 TEST(Pep508, RejectsBadInput) {
   EXPECT_FALSE(parse_pep508(""));
   EXPECT_FALSE(parse_pep508("-foo"));
-  EXPECT_FALSE(parse_pep508("foo >=1 2"));     // space inside a version
-  EXPECT_FALSE(parse_pep508("foo [bar"));      // unterminated extras
-  EXPECT_FALSE(parse_pep508("foo 1.0"));       // no operator
-  EXPECT_FALSE(parse_pep508("foo ;"));         // empty marker
+  EXPECT_FALSE(parse_pep508("foo >=1 2"));  // space inside a version
+  EXPECT_FALSE(parse_pep508("foo [bar"));   // unterminated extras
+  EXPECT_FALSE(parse_pep508("foo 1.0"));    // no operator
+  EXPECT_FALSE(parse_pep508("foo ;"));      // empty marker
   EXPECT_FALSE(parse_pep508(std::string(70000, 'a')));
 }
 
@@ -51,12 +51,18 @@ TEST(Requirements, HashesMarkersContinuationsAndOptions) {
       "-i https://pypi.org/simple\n"
       "--extra-index-url https://private.example/simple\n"
       "numpy==1.24.2 \\\n"
-      "    --hash=sha256:" + std::string(64, 'a') + " \\\n"
-      "    --hash sha256:" + std::string(64, 'B') + "\n"
+      "    --hash=sha256:" +
+      std::string(64, 'a') +
+      " \\\n"
+      "    --hash sha256:" +
+      std::string(64, 'B') +
+      "\n"
       "torch==1.13.1+cu117 ; platform_system == \"Linux\"  # trailing comment\n"
       "bad hash==1 --hash=sha256:xyz\n"
       "https://files.example.org/tokenizers-0.13.3-cp311-cp311-linux_x86_64.whl\n"
-      "-e git+https://github.com/acme/feat.git@" + std::string(40, 'c') + "#egg=acme-feat\n"
+      "-e git+https://github.com/acme/feat.git@" +
+      std::string(40, 'c') +
+      "#egg=acme-feat\n"
       "git+https://example.org/nameless.git\n";
   auto f = parse_requirements(text, "req.txt");
   ASSERT_TRUE(f) << f.error().describe();

@@ -20,7 +20,8 @@ Inventory sample() {
   m.hub_id = "acme/tiny";
   m.revision = "0123456789abcdef0123456789abcdef01234567";
   m.location = "/models/tiny";
-  m.files = {{"config.json", 10, std::string(64, 'a')}, {"model.safetensors", 100, std::string(64, 'b')}};
+  m.files = {{"config.json", 10, std::string(64, 'a')},
+             {"model.safetensors", 100, std::string(64, 'b')}};
   m.formats = {"safetensors"};
   m.parameters = 150;
   m.dtypes = {"F16", "F32"};
@@ -61,7 +62,8 @@ Inventory sample() {
   conda.channel = "nvidia";
   conda.license = "MIT OR Apache-2.0";
   inv.packages = {numpy, torch, unpinned, conda};
-  inv.runtime = {{"cuda-runtime", "11.7", "torch/version.py", false}, {"cuda-driver", "535.104.05", "libcuda.so", true}};
+  inv.runtime = {{"cuda-runtime", "11.7", "torch/version.py", false},
+                 {"cuda-driver", "535.104.05", "libcuda.so", true}};
   inv.projects = {{"demo", "1.0", "pyproject.toml", {"numpy", "torch"}}};
   inv.notes = {"something was skipped"};
   return inv;
@@ -79,7 +81,9 @@ const SchemaSet& schemas() {
 void expect_valid(const std::string& text) {
   auto v = validate_bom(text, schemas());
   ASSERT_TRUE(v) << v.error().describe();
-  EXPECT_TRUE(v->valid()) << (v->violations.empty() ? "" : v->violations[0].instance_path + ": " + v->violations[0].message);
+  EXPECT_TRUE(v->valid()) << (v->violations.empty() ? ""
+                                                    : v->violations[0].instance_path + ": " +
+                                                          v->violations[0].message);
 }
 
 const json* component(const json& bom, std::string_view ref) {
@@ -113,9 +117,11 @@ TEST(CycloneDx, SampleIsValidAndComplete) {
   EXPECT_EQ(card["considerations"]["technicalLimitations"][0], "English only.");
   EXPECT_NE(component(bom, "model:prajjwal1/bert-tiny"), nullptr);
   EXPECT_EQ((*component(bom, "dataset:imdb"))["type"], "data");
-  EXPECT_EQ((*component(bom, "pkg:pypi/torch@1.13.1%2Bcu117"))["licenses"][0]["license"]["name"], "BSD-3");
+  EXPECT_EQ((*component(bom, "pkg:pypi/torch@1.13.1%2Bcu117"))["licenses"][0]["license"]["name"],
+            "BSD-3");
   EXPECT_EQ((*component(bom, "pkg:pypi/requests"))["scope"], "excluded");
-  EXPECT_EQ((*component(bom, "pkg:conda/cudatoolkit@11.7.0?build=h1&channel=nvidia"))["licenses"][0]["expression"],
+  EXPECT_EQ((*component(bom, "pkg:conda/cudatoolkit@11.7.0?build=h1&channel=nvidia"))["licenses"][0]
+                                                                                     ["expression"],
             "MIT OR Apache-2.0");
   EXPECT_EQ((*component(bom, "runtime:cuda-driver@535.104.05"))["type"], "device-driver");
   bool model_dep = false;
@@ -123,7 +129,8 @@ TEST(CycloneDx, SampleIsValidAndComplete) {
   for (const auto& d : bom["dependencies"]) {
     if (d["ref"] == (*model)["bom-ref"])
       model_dep = d["dependsOn"] == json::array({"dataset:imdb", "model:prajjwal1/bert-tiny"});
-    if (d["ref"] == "pkg:pypi/torch@1.13.1%2Bcu117") torch_dep = d["dependsOn"] == json::array({"pkg:pypi/numpy@1.24.2"});
+    if (d["ref"] == "pkg:pypi/torch@1.13.1%2Bcu117")
+      torch_dep = d["dependsOn"] == json::array({"pkg:pypi/numpy@1.24.2"});
   }
   EXPECT_TRUE(model_dep);
   EXPECT_TRUE(torch_dep);
@@ -177,18 +184,22 @@ TEST(Spdx3, SampleIsValidWithRelationships) {
   for (const auto& e : doc["@graph"]) {
     types.insert(e["type"].get<std::string>());
     if (e.contains("spdxId")) by_id[e["spdxId"]] = e;
-    if (e["type"] == "Relationship") relationship_types.insert(e["relationshipType"].get<std::string>());
+    if (e["type"] == "Relationship")
+      relationship_types.insert(e["relationshipType"].get<std::string>());
   }
-  for (const char* t : {"CreationInfo", "SpdxDocument", "ai_AIPackage", "dataset_DatasetPackage", "software_Package",
-                        "software_File", "simplelicensing_LicenseExpression", "Tool", "SoftwareAgent"})
+  for (const char* t : {"CreationInfo", "SpdxDocument", "ai_AIPackage", "dataset_DatasetPackage",
+                        "software_Package", "software_File", "simplelicensing_LicenseExpression",
+                        "Tool", "SoftwareAgent"})
     EXPECT_EQ(types.count(t), 1U) << t;
-  for (const char* r : {"ancestorOf", "trainedOn", "testedOn", "dependsOn", "contains", "hasDeclaredLicense"})
+  for (const char* r :
+       {"ancestorOf", "trainedOn", "testedOn", "dependsOn", "contains", "hasDeclaredLicense"})
     EXPECT_GE(relationship_types.count(r), 1U) << r;
   for (const auto& e : doc["@graph"]) {
     if (e["type"] != "Relationship") continue;
     EXPECT_EQ(by_id.count(e["from"]), 1U) << e.dump();
     for (const auto& t : e["to"]) EXPECT_EQ(by_id.count(t), 1U) << e.dump();
-    if (e["relationshipType"] == "ancestorOf") EXPECT_EQ(by_id[e["from"]]["name"], "prajjwal1/bert-tiny");
+    if (e["relationshipType"] == "ancestorOf")
+      EXPECT_EQ(by_id[e["from"]]["name"], "prajjwal1/bert-tiny");
   }
 }
 
@@ -196,7 +207,8 @@ TEST(Licenses, EveryMappedIdIsAnSpdxId) {
   std::ifstream in(std::string(MLSC_SHARED_DIR) + "/specs/cyclonedx/spdx.schema.json");
   const auto list = json::parse(in)["enum"];
   std::set<std::string> ids(list.begin(), list.end());
-  for (const auto id : detail::known_spdx_license_ids()) EXPECT_EQ(ids.count(std::string(id)), 1U) << id;
+  for (const auto id : detail::known_spdx_license_ids())
+    EXPECT_EQ(ids.count(std::string(id)), 1U) << id;
   EXPECT_EQ(detail::spdx_license_id("apache-2.0"), "Apache-2.0");
   EXPECT_EQ(detail::spdx_license_id("cc-by-nc-sa-4.0"), "CC-BY-NC-SA-4.0");
   EXPECT_EQ(detail::spdx_license_id("llama2"), "");

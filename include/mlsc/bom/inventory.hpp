@@ -63,15 +63,15 @@ struct WeightsSummary {
   std::string format;  // "safetensors", "gguf"
   std::uint64_t parameters = 0;
   std::vector<std::string> dtypes;  // sorted, unique
-  std::string architecture;          // GGUF general.architecture
-  std::string name;                  // GGUF general.name
+  std::string architecture;         // GGUF general.architecture
+  std::string name;                 // GGUF general.name
 };
 
 struct Model {
-  std::string name;        // folder name, or the hub repo id
-  std::string hub_id;      // "org/name" when known (hub cache, or card/config)
-  std::string revision;    // hub-cache snapshot commit
-  std::string location;    // path on disk as given
+  std::string name;                   // folder name, or the hub repo id
+  std::string hub_id;                 // "org/name" when known (hub cache, or card/config)
+  std::string revision;               // hub-cache snapshot commit
+  std::string location;               // path on disk as given
   std::vector<ModelFileEntry> files;  // sorted by path
   std::vector<std::string> formats;   // "safetensors", "gguf", "pytorch", "onnx", ...
   std::optional<std::uint64_t> parameters;
@@ -92,10 +92,10 @@ struct Package {
   std::string version;             // exact version when pinned or installed, else empty
   std::string specifier;           // version specifier when not pinned (">=1.2,<2")
   std::vector<std::string> extras;
-  std::string marker;              // PEP 508 environment marker
-  std::string url;                 // direct reference or VCS URL
-  std::string vcs_commit;          // resolved commit for VCS references, when known
-  std::vector<Hash> hashes;        // of the distribution files the lock/requirements allow
+  std::string marker;        // PEP 508 environment marker
+  std::string url;           // direct reference or VCS URL
+  std::string vcs_commit;    // resolved commit for VCS references, when known
+  std::vector<Hash> hashes;  // of the distribution files the lock/requirements allow
   std::string license;
   std::string summary;
   std::string homepage;
@@ -122,8 +122,8 @@ struct Project {
 
 // CUDA, cuDNN, NCCL and friends, found in package metadata or shared-library names.
 struct RuntimePiece {
-  std::string name;     // "cuda-runtime", "cudnn", "nccl", "cublas", "cuda-driver", ...
-  std::string version;  // as precise as the evidence allows ("11.7", "8", "2.14.3")
+  std::string name;      // "cuda-runtime", "cudnn", "nccl", "cublas", "cuda-driver", ...
+  std::string version;   // as precise as the evidence allows ("11.7", "8", "2.14.3")
   std::string evidence;  // file or package that shows it
   bool driver = false;   // a kernel/user-mode driver rather than a library
 };

@@ -23,9 +23,9 @@ struct SchemaViolation {
 };
 
 struct ValidationLimits {
-  std::size_t max_violations = 50;     // stop collecting after this many
+  std::size_t max_violations = 50;        // stop collecting after this many
   std::size_t max_pattern_input = 16384;  // longer strings are not regex-matched: a violation
-  std::size_t max_depth = 2000;        // nested schema evaluations (guards $ref loops)
+  std::size_t max_depth = 2000;           // nested schema evaluations (guards $ref loops)
 };
 
 class SchemaSet {
@@ -41,7 +41,8 @@ class SchemaSet {
   bool has(const std::string& uri) const;
 
   // Violations of `instance` against the schema registered as `uri` (empty: valid).
-  Expected<std::vector<SchemaViolation>> validate(const nlohmann::json& instance, const std::string& uri,
+  Expected<std::vector<SchemaViolation>> validate(const nlohmann::json& instance,
+                                                  const std::string& uri,
                                                   const ValidationLimits& limits = {}) const;
 
  private:

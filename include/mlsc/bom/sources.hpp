@@ -90,6 +90,7 @@ std::optional<RuntimePiece> runtime_from_library_name(std::string_view file_name
 // nvidia-cudnn-cu11 8.5.0.96, cudatoolkit (conda) 11.7.0, ...
 std::optional<RuntimePiece> runtime_from_package(const Package& package);
 // torch/version.py: `cuda = '11.7'`, `hip = ...`; every runtime it names.
-std::vector<RuntimePiece> runtime_from_torch_version(std::string_view text, const std::string& evidence);
+std::vector<RuntimePiece> runtime_from_torch_version(std::string_view text,
+                                                     const std::string& evidence);
 
 }  // namespace mlsc::bom

@@ -23,8 +23,10 @@ struct BomValidation {
 };
 
 // The URIs the schemas are registered under.
-inline constexpr std::string_view kCycloneDxSchemaUri = "http://cyclonedx.org/schema/bom-1.6.schema.json";
-inline constexpr std::string_view kSpdx3SchemaUri = "https://spdx.org/schema/3.0.1/spdx-json-schema.json";
+inline constexpr std::string_view kCycloneDxSchemaUri =
+    "http://cyclonedx.org/schema/bom-1.6.schema.json";
+inline constexpr std::string_view kSpdx3SchemaUri =
+    "https://spdx.org/schema/3.0.1/spdx-json-schema.json";
 
 // Whether this build carries the schemas (they are compiled in when the build finds them).
 bool have_embedded_bom_schemas();
