@@ -153,10 +153,16 @@ bool is_record_hash(std::string_view h) {
   const auto alg = h.substr(0, eq);
   auto b64 = h.substr(eq + 1);
   while (!b64.empty() && b64.back() == '=') b64.remove_suffix(1);
-  constexpr std::array<std::pair<std::string_view, std::size_t>, 5> kLengths = {
-      {{"sha256", 43}, {"sha384", 64}, {"sha512", 86}, {"sha224", 38}, {"sha1", 27}}};
-  for (const auto& [name, chars] : kLengths) {
-    if (alg == name) return b64.size() == chars && is_base64url(b64);
+  // Digest bytes per algorithm: base64 without padding takes ceil(4n/3) characters. Debian's
+  // installed wheels (dh-python) write lowercase hex instead, 2n characters: accepted too.
+  constexpr std::array<std::pair<std::string_view, std::size_t>, 5> kBytes = {
+      {{"sha256", 32}, {"sha384", 48}, {"sha512", 64}, {"sha224", 28}, {"sha1", 20}}};
+  for (const auto& [name, bytes] : kBytes) {
+    if (alg != name) continue;
+    if (b64.size() == (4 * bytes + 2) / 3 && is_base64url(b64)) return true;
+    return b64.size() == 2 * bytes && std::all_of(b64.begin(), b64.end(), [](char c) {
+             return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
   }
   return false;
 }

@@ -4,6 +4,7 @@
 #include "toml_json.hpp"
 
 #include <toml++/toml.h>
+#include <optional>
 #include <sstream>
 
 #include "mlsc/bom/sources.hpp"
@@ -12,11 +13,18 @@ namespace mlsc::bom::detail {
 
 namespace {
 
-nlohmann::json to_json(const toml::node& node);
+// Dotted keys ("[a.b.c...]") nest tables without the nesting limit toml++ puts on arrays and
+// inline tables; the conversion refuses depth beyond this so its recursion stays bounded.
+constexpr int kMaxTomlDepth = 128;
 
-nlohmann::json table_to_json(const toml::table& table) {
+struct TooDeep {};
+
+nlohmann::json to_json(const toml::node& node, int depth);
+
+nlohmann::json table_to_json(const toml::table& table, int depth) {
+  if (depth > kMaxTomlDepth) throw TooDeep{};
   nlohmann::json out = nlohmann::json::object();
-  for (const auto& [key, value] : table) out[std::string(key.str())] = to_json(value);
+  for (const auto& [key, value] : table) out[std::string(key.str())] = to_json(value, depth + 1);
   return out;
 }
 
@@ -27,13 +35,14 @@ std::string streamed(const T& value) {
   return s.str();
 }
 
-nlohmann::json to_json(const toml::node& node) {
+nlohmann::json to_json(const toml::node& node, int depth) {
   switch (node.type()) {
     case toml::node_type::table:
-      return table_to_json(*node.as_table());
+      return table_to_json(*node.as_table(), depth);
     case toml::node_type::array: {
+      if (depth > kMaxTomlDepth) throw TooDeep{};
       nlohmann::json out = nlohmann::json::array();
-      for (const auto& item : *node.as_array()) out.push_back(to_json(item));
+      for (const auto& item : *node.as_array()) out.push_back(to_json(item, depth + 1));
       return out;
     }
     case toml::node_type::string:
@@ -58,11 +67,55 @@ nlohmann::json to_json(const toml::node& node) {
 
 }  // namespace
 
+namespace {
+
+// Each unquoted '.' in a key nests one table level, and toml++ builds (and later destroys) such
+// tables recursively: refuse lines with more dots than any real lock file has before toml++
+// sees them. Quoted strings (versions, URLs) do not count.
+std::optional<std::size_t> first_line_with_deep_keys(std::string_view text) {
+  std::size_t dots = 0;
+  char quote = 0;
+  std::size_t line_start = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      dots = 0;
+      line_start = i + 1;
+      quote = 0;
+      continue;
+    }
+    if (quote != 0) {
+      if (c == '\\' && quote == '"') {
+        ++i;
+      } else if (c == quote) {
+        quote = 0;
+      }
+      continue;
+    }
+    if (c == '"' || c == '\'') quote = c;
+    if (c == '#') {
+      const auto nl = text.find('\n', i);
+      if (nl == std::string_view::npos) break;
+      i = nl - 1;
+      continue;
+    }
+    if (c == '.' && ++dots > 256) return line_start;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Expected<nlohmann::json> parse_toml_as_json(std::string_view text) {
   if (text.size() > kMaxTextFile) return Error::at(0, "TOML file larger than 32 MiB");
+  if (const auto at = first_line_with_deep_keys(text))
+    return Error::at(
+        *at, "TOML: more than 256 unquoted dots on one line (dotted keys nested too deeply)");
   try {
     const toml::table table = toml::parse(text);
-    return table_to_json(table);
+    return table_to_json(table, 0);
+  } catch (const TooDeep&) {
+    return Error("TOML: tables nested deeper than 128 levels");
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
     return Error("TOML: " + std::string(e.description()) + " at line " +

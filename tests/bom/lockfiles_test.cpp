@@ -153,6 +153,9 @@ TEST(Record, CountsHashedEntriesAndRejectsMalformed) {
                         ",3\na-1.0.dist-info/RECORD,,\n");
   ASSERT_TRUE(n) << n.error().describe();
   EXPECT_EQ(*n, 2U);
+  // Debian's dh-python writes hex digests: accepted, but only with the algorithm's length.
+  EXPECT_EQ(*parse_record("a.py,sha256=" + std::string(64, 'd') + ",1\n"), 1U);
+  EXPECT_FALSE(parse_record("a.py,sha256=" + std::string(63, 'd') + ",1\n"));
   EXPECT_FALSE(parse_record("a.py,sha256=short,1\n"));
   EXPECT_FALSE(parse_record("a.py,md5=" + std::string(22, 'A') + ",1\n"));
   EXPECT_FALSE(parse_record("\"unterminated," + h + ",1\n"));
@@ -194,6 +197,20 @@ TEST(EggRequires, UnconditionalOnly) {
   EXPECT_EQ(parse_egg_requires("typing_extensions\nsympy>=1.0\n\n[opt]\nopt-einsum\n"),
             (std::vector<std::string>{"typing_extensions", "sympy"}));
   EXPECT_TRUE(parse_egg_requires("[:python_version < \"3.8\"]\nimportlib-metadata\n").empty());
+}
+
+}  // namespace
+}  // namespace mlsc::bom
+
+namespace mlsc::bom {
+namespace {
+
+TEST(Toml, DeepDottedTablesAreRefused) {
+  std::string key = "a";
+  for (int i = 0; i < 400; ++i) key += ".a";
+  EXPECT_FALSE(parse_pyproject("[" + key + "]\nx = 1\n", "deep.toml"));
+  EXPECT_FALSE(
+      parse_pyproject("x = " + std::string(300, '[') + std::string(300, ']') + "\n", "deep.toml"));
 }
 
 }  // namespace

@@ -198,8 +198,9 @@ TEST(Spdx3, SampleIsValidWithRelationships) {
     if (e["type"] != "Relationship") continue;
     EXPECT_EQ(by_id.count(e["from"]), 1U) << e.dump();
     for (const auto& t : e["to"]) EXPECT_EQ(by_id.count(t), 1U) << e.dump();
-    if (e["relationshipType"] == "ancestorOf")
+    if (e["relationshipType"] == "ancestorOf") {
       EXPECT_EQ(by_id[e["from"]]["name"], "prajjwal1/bert-tiny");
+    }
   }
 }
 

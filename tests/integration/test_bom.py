@@ -214,6 +214,13 @@ def check_debian(r, doc, label):
             f'{label}: torch version', by_name.get('torch', {}).get('version', 'missing'))
     for name in ('scipy', 'jsonschema', 'pyyaml', 'setuptools'):
         r.check(name in by_name, f'{label}: {name} listed')
+    notes = [p['value'] for p in doc['metadata'].get('properties', []) if p['name'] == 'mlsc:note']
+    r.check(not any('RECORD' in n for n in notes), f'{label}: every RECORD parses', '; '.join(notes[:3]))
+    recorded = [c for c in by_name.values() if props(c, 'mlsc:package:recordSha256')]
+    r.check(len(recorded) >= 10, f'{label}: RECORD digests of the dist-info packages', str(len(recorded)))
+    deps = {d['ref']: d.get('dependsOn', []) for d in doc['dependencies']}
+    r.check(any('pkg:pypi/attrs@' in t for t in deps.get(by_name.get('jsonschema', {}).get('bom-ref'), [])),
+            f'{label}: jsonschema dependsOn attrs (Requires-Dist)')
     print(f'{label}: {len(doc["components"])} components, {len(by_name)} PyPI packages, '
           f'{sum(1 for d in doc["dependencies"] if d.get("dependsOn"))} with dependencies')
     return len(by_name)
