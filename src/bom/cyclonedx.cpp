@@ -39,6 +39,16 @@ ordered_json licenses_for(const std::string& text, bool is_expression) {
   return ordered_json::array({license_entry(text)});
 }
 
+// What CycloneDX's "iri-reference" format admits, lexically: metadata fields such as a
+// package's home page are free text, and one that is not a URL must not make the BOM invalid.
+bool is_iri_reference(std::string_view text) {
+  return !text.empty() && std::none_of(text.begin(), text.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u <= 0x20 || u == 0x7F ||
+           std::string_view("<>\"{}|\\^`").find(c) != std::string_view::npos;
+  });
+}
+
 std::string hub_url(const std::string& id, bool dataset) {
   return std::string("https://huggingface.co/") + (dataset ? "datasets/" : "") + id;
 }
@@ -197,8 +207,8 @@ ordered_json package_component(const Package& p, const std::string& ref) {
   }
   if (const auto purl = detail::package_purl(p); !purl.empty()) c["purl"] = purl;
   ordered_json refs = ordered_json::array();
-  if (!p.homepage.empty()) refs.push_back({{"type", "website"}, {"url", s(p.homepage)}});
-  if (!p.url.empty()) {
+  if (is_iri_reference(p.homepage)) refs.push_back({{"type", "website"}, {"url", s(p.homepage)}});
+  if (is_iri_reference(p.url)) {
     const bool vcs =
         p.url.rfind("git+", 0) == 0 || p.url.rfind("hg+", 0) == 0 || p.url.rfind("svn+", 0) == 0;
     refs.push_back({{"type", vcs ? "vcs" : "distribution"}, {"url", s(p.url)}});
@@ -206,6 +216,8 @@ ordered_json package_component(const Package& p, const std::string& ref) {
   if (!refs.empty()) c["externalReferences"] = std::move(refs);
   ordered_json props = ordered_json::array();
   add_property(props, "mlsc:package:source", p.source);
+  if (!is_iri_reference(p.homepage)) add_property(props, "mlsc:package:homepage", p.homepage);
+  if (!is_iri_reference(p.url)) add_property(props, "mlsc:package:url", p.url);
   add_property(props, "mlsc:package:scope", to_string(p.scope));
   add_property(props, "mlsc:package:specifier", p.specifier);
   add_property(props, "mlsc:package:marker", p.marker);
