@@ -315,6 +315,23 @@ def main():
     debian = make_bom(r, args.mlsc, work, validators, 'debian-env', ['/usr/lib/python3/dist-packages'])
     if debian:
         check_debian(r, debian, 'debian-env')
+    env = make_bom(r, args.mlsc, work, validators, 'cuda-env', [os.path.join(fx, 'env')])
+    if env:
+        runtime = {(c['name'], c.get('version')) for c in env['components'] if c.get('group') == 'nvidia'}
+        for piece in (('cuda-runtime', '11.7'), ('cuda-runtime', '11.0'), ('cuda-runtime', '11.7.0'),
+                      ('cudnn', '8'), ('cudnn', '8.5.0.96'), ('nvrtc', '11.2')):
+            r.check(piece in runtime, f'cuda-env: runtime {piece}', str(sorted(runtime)))
+        purls = {c.get('purl') for c in env['components']}
+        r.check('pkg:conda/cudatoolkit@11.7.0?build=hd8887f6_10&channel=nvidia&subdir=linux-64' in purls,
+                'cuda-env: conda purl', str(sorted(p for p in purls if p)))
+        torch = [c for c in env['components'] if c.get('purl') == 'pkg:pypi/torch@1.13.1%2Bcu117']
+        r.check(len(torch) == 1 and props(torch[0], 'mlsc:package:recordHashedFiles') == ['2'],
+                'cuda-env: torch RECORD read')
+        deps = {d['ref']: d.get('dependsOn', []) for d in env['dependencies']}
+        r.check(deps.get('pkg:pypi/torch@1.13.1%2Bcu117') ==
+                ['pkg:pypi/nvidia-cudnn-cu11@8.5.0.96', 'pkg:pypi/typing-extensions@4.4.0'],
+                'cuda-env: torch dependsOn cudnn wheel and typing-extensions',
+                str(deps.get('pkg:pypi/torch@1.13.1%2Bcu117')))
     everything = [os.path.join(fx, 'model', 'tiny-sentiment'), os.path.join(fx, 'hub'), os.path.join(fx, 'project'),
                   '/usr/lib/python3/dist-packages']
     spdx = make_bom(r, args.mlsc, work, validators, 'all', everything, 'spdx')
