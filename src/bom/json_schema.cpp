@@ -8,6 +8,7 @@
 #include <regex>
 #include <set>
 
+#include "big_stack.hpp"
 #include "text_util.hpp"
 #include "toml_json.hpp"
 
@@ -815,7 +816,9 @@ Expected<std::vector<SchemaViolation>> SchemaSet::validate(const json& instance,
   if (doc == nullptr) return Error("no schema loaded for " + uri);
   Evaluator evaluator(impl_->by_uri, impl_->patterns, limits);
   Errors errors;
-  evaluator.eval(*doc, doc->root, "#", instance, "", &errors, nullptr);
+  auto ran = detail::run_on_big_stack(
+      [&] { evaluator.eval(*doc, doc->root, "#", instance, "", &errors, nullptr); });
+  if (!ran) return ran.error();
   if (evaluator.aborted()) return Error(evaluator.abort_reason());
   if (errors.size() > limits.max_violations) errors.resize(limits.max_violations);
   return errors;
