@@ -213,5 +213,14 @@ TEST(Toml, DeepDottedTablesAreRefused) {
       parse_pyproject("x = " + std::string(300, '[') + std::string(300, ']') + "\n", "deep.toml"));
 }
 
+// Found by bom_lockfile_fuzz: toml++ asserts (debug) or assumes (clang release) that a table
+// header's key starts with a key character; we compile those checks out, so this is an error.
+TEST(Toml, TableHeaderWithoutKeyIsAnError) {
+  auto lock = parse_uv_lock("version = 1\n[[,package]]\nname = \"a\"\n", "uv.lock");
+  ASSERT_FALSE(lock);
+  EXPECT_NE(lock.error().message.find("line 2"), std::string::npos) << lock.error().message;
+  EXPECT_FALSE(parse_pyproject("[ ,x]\n", "p.toml"));
+}
+
 }  // namespace
 }  // namespace mlsc::bom
