@@ -4,10 +4,15 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "mlsc/bom/collect.hpp"
+#include "mlsc/bom/validate.hpp"
+#include "mlsc/bom/writer.hpp"
 #include "mlsc/report/rule_list.hpp"
 #include "mlsc/report/sarif.hpp"
 #include "mlsc/report/scan_report.hpp"
@@ -175,6 +180,106 @@ void add_verify_command(CLI::App& app, mlsc::report::VerifyArgs& a) {
       ->capture_default_str();
 }
 
+struct BomArgs {
+  std::vector<std::string> paths;
+  std::string format = "cyclonedx";
+  std::string output;
+  std::string timestamp;
+  std::string validate_file;
+  std::string schemas;
+  std::size_t jobs = 0;
+  CLI::App* validate = nullptr;
+};
+
+void add_bom_command(CLI::App& app, BomArgs& a) {
+  auto* cmd = app.add_subcommand(
+      "bom", "Write an AI-BOM (CycloneDX 1.6 or SPDX 3.0.1) of models, datasets and packages");
+  cmd->add_option("paths", a.paths,
+                  "Model folders, hub caches, projects, environments, lock files");
+  cmd->add_option("--format", a.format, "Output format")
+      ->check(CLI::IsMember({"cyclonedx", "spdx"}))
+      ->capture_default_str();
+  cmd->add_option("-o,--output", a.output, "Write the BOM to this file instead of stdout");
+  cmd->add_option("--timestamp", a.timestamp,
+                  "Fixed creation time (2024-05-01T12:00:00Z): reproducible output");
+  cmd->add_option("-j,--jobs", a.jobs, "Hashing threads (default: all cores)");
+  a.validate = cmd->add_subcommand(
+      "validate", "Check a CycloneDX 1.6 or SPDX 3.0.1 JSON BOM against its schema");
+  a.validate->add_option("file", a.validate_file, "BOM file")->required();
+  a.validate->add_option("--schemas", a.schemas,
+                         "Schema folder (cyclonedx/, spdx3/) instead of the built-in schemas");
+}
+
+int run_bom_validate(const BomArgs& a) {
+  std::ifstream in(a.validate_file, std::ios::binary);
+  if (!in) {
+    std::cerr << "mlsc bom validate: cannot read " << a.validate_file << "\n";
+    return kUsageError;
+  }
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto schemas = mlsc::bom::load_bom_schemas(a.schemas);
+  if (!schemas) {
+    std::cerr << "mlsc bom validate: " << schemas.error().describe() << "\n";
+    return kUsageError;
+  }
+  auto result = mlsc::bom::validate_bom(text, *schemas);
+  if (!result) {
+    std::cerr << "mlsc bom validate: " << result.error().describe() << "\n";
+    return kUsageError;
+  }
+  const std::string what = result->spec.empty() ? "document" : result->spec + " BOM";
+  if (result->valid()) {
+    std::cout << a.validate_file << ": valid " << what << "\n";
+    return 0;
+  }
+  std::cout << a.validate_file << ": invalid " << what << " (" << result->violations.size()
+            << " problems)\n";
+  for (const auto& v : result->violations) {
+    std::cout << "  " << v.instance_path << ": " << v.message;
+    if (!v.schema_path.empty()) std::cout << "  [" << v.schema_path << "]";
+    std::cout << "\n";
+  }
+  return 1;
+}
+
+int run_bom(const BomArgs& a) {
+  if (a.validate->parsed()) return run_bom_validate(a);
+  if (a.paths.empty()) {
+    std::cerr << "mlsc bom: give at least one PATH (or: mlsc bom validate FILE)\n";
+    return kUsageError;
+  }
+  std::vector<std::filesystem::path> paths(a.paths.begin(), a.paths.end());
+  mlsc::bom::CollectOptions options;
+  options.jobs = static_cast<unsigned>(a.jobs);
+  auto inventory = mlsc::bom::collect(paths, options);
+  if (!inventory) {
+    std::cerr << "mlsc bom: " << inventory.error().describe() << "\n";
+    return kUsageError;
+  }
+  mlsc::bom::BomOptions bom_options;
+  bom_options.timestamp = a.timestamp;
+  auto text = a.format == "spdx" ? mlsc::bom::write_spdx3(*inventory, bom_options)
+                                 : mlsc::bom::write_cyclonedx(*inventory, bom_options);
+  if (!text) {
+    std::cerr << "mlsc bom: " << text.error().describe() << "\n";
+    return kUsageError;
+  }
+  if (a.output.empty()) {
+    std::cout << *text;
+    return 0;
+  }
+  std::ofstream out(a.output, std::ios::binary | std::ios::trunc);
+  out << *text;
+  if (!out.flush()) {
+    std::cerr << "mlsc bom: cannot write " << a.output << "\n";
+    return kUsageError;
+  }
+  std::cerr << "mlsc bom: " << inventory->models.size() << " models, " << inventory->packages.size()
+            << " packages, " << inventory->runtime.size() << " runtime pieces -> " << a.output
+            << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -189,6 +294,8 @@ int main(int argc, char** argv) {
   add_sign_command(app, sign_args);
   mlsc::report::VerifyArgs verify_args;
   add_verify_command(app, verify_args);
+  BomArgs bom_args;
+  add_bom_command(app, bom_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -207,5 +314,6 @@ int main(int argc, char** argv) {
     verify_args.progress = progress;
     return mlsc::report::run_verify(verify_args, std::cout, std::cerr);
   }
+  if (app.got_subcommand("bom")) return run_bom(bom_args);
   return kUsageError;
 }

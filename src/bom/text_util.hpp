@@ -1,0 +1,75 @@
+// String helpers shared by the BOM parsers (private to src/bom).
+#pragma once
+
+#include <cctype>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mlsc::bom::detail {
+
+inline bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+inline std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+inline std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  }
+  return true;
+}
+
+// Splits on every `sep`, keeping empty fields.
+inline std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  for (;;) {
+    const auto pos = s.find(sep, start);
+    if (pos == std::string_view::npos) {
+      out.push_back(s.substr(start));
+      return out;
+    }
+    out.push_back(s.substr(start, pos - start));
+    start = pos + 1;
+  }
+}
+
+// Lines without their terminators ("\n" or "\r\n").
+inline std::vector<std::string_view> lines(std::string_view s) {
+  auto out = split(s, '\n');
+  for (auto& l : out) {
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+  }
+  if (!out.empty() && out.back().empty()) out.pop_back();
+  return out;
+}
+
+// Keeps at most `max` bytes, cutting at a UTF-8 boundary.
+inline std::string bounded(std::string_view s, std::size_t max) {
+  if (s.size() <= max) return std::string(s);
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0U) == 0x80U) --cut;
+  return std::string(s.substr(0, cut)) + "...";
+}
+
+// Valid UTF-8 (no overlongs, no surrogates); JSON output needs it.
+bool is_valid_utf8(std::string_view s);
+// Replaces invalid UTF-8 sequences with U+FFFD so the text can go into JSON.
+std::string sanitize_utf8(std::string_view s);
+
+}  // namespace mlsc::bom::detail
