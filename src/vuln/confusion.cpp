@@ -215,18 +215,18 @@ class Checker {
       : config_(config), index_(index), options_(options) {}
 
   void check_internal_names(const std::string& config_path) {
-    FileReport& report = file(config_path);
+    auto report = [&]() -> FileReport& { return file(config_path); };
     for (const auto& name : config_.internal_names) {
       if (index_ == nullptr) break;
       if (index_->contains(name)) {
-        report.findings.push_back(
+        report().findings.push_back(
             {Severity::high, "vuln.internal-name-public",
              "internal package '" + name +
                  "' also exists on the public index: with more than one index configured pip may "
                  "install the public one",
              name, std::nullopt});
       } else {
-        report.findings.push_back(
+        report().findings.push_back(
             {Severity::info, "vuln.internal-name-unclaimed",
              "internal package '" + name +
                  "' is not on the public index; anyone can register it there (consider a "
@@ -242,7 +242,7 @@ class Checker {
       std::string list;
       for (const auto& e : examples) list += (list.empty() ? "" : ", ") + e;
       if (total > examples.size()) list += ", ...";
-      report.findings.push_back({Severity::high, "vuln.internal-name-public",
+      report().findings.push_back({Severity::high, "vuln.internal-name-public",
                                  std::to_string(total) + " public project(s) match the internal "
                                  "prefix '" + prefix + "*': " + list,
                                  prefix + "*", std::nullopt});
@@ -303,7 +303,9 @@ class Checker {
 
   std::vector<FileReport> take() {
     std::vector<FileReport> out;
-    for (auto& [path, report] : reports_) out.push_back(std::move(report));
+    for (auto& [path, report] : reports_) {
+      if (!report.findings.empty() || !report.io_error.empty()) out.push_back(std::move(report));
+    }
     return out;
   }
 

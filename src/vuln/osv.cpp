@@ -86,7 +86,8 @@ std::string first_sentence(std::string_view details) {
     if (space) out += ' ';
     space = false;
     out += c;
-    if (c == '.' && (i + 1 == details.size() || details[i + 1] == ' ' || details[i + 1] == '\n')) {
+    // Stop at the end of a sentence once there is enough to go on ("X is a library." is not).
+    if (c == '.' && out.size() >= 60 && (i + 1 == details.size() || details[i + 1] == ' ' || details[i + 1] == '\n')) {
       break;
     }
   }
@@ -291,7 +292,7 @@ bool range_affects(const OsvRange& range, const Version& version) {
   const bool semver = semver_usable(range);
   std::optional<SemVer> sv;
   if (semver) {
-    if (auto parsed = SemVer::parse(version.str())) sv = std::move(*parsed);
+    if (auto parsed = SemVer::parse(version.original())) sv = std::move(*parsed);
   }
   // BeforeLimits: with limit events, the version must be below at least one of them.
   bool has_limit = false;

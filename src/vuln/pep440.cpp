@@ -317,7 +317,9 @@ Expected<Version> Version::parse_strict(std::string_view text) {
     return Error::at(kMaxVersionLength, "version longer than " +
                                             std::to_string(kMaxVersionLength) + " characters");
   }
-  return VersionParser(t).run();
+  auto v = VersionParser(t).run();
+  if (v) v->text_ = std::string(t);
+  return v;
 }
 
 Version Version::parse(std::string_view text) {
@@ -366,6 +368,7 @@ std::string Version::equality_key() const {
 Version Version::public_version() const {
   Version v = *this;
   v.local_.clear();
+  if (!legacy_) v.text_ = v.str();
   return v;
 }
 
@@ -374,6 +377,7 @@ Version Version::base_version() const {
   Version v;
   v.epoch_ = epoch_;
   v.release_ = release_;
+  v.text_ = v.str();
   return v;
 }
 

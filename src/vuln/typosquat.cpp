@@ -25,7 +25,7 @@ constexpr std::array<std::string_view, 4> kSuffixes = {"-python", "python", "-py
 constexpr std::size_t kMinCoreLength = 3;
 constexpr std::size_t kMaxNameLength = 256;
 
-// Multi-letter look-alikes first so "rn" is read before "r".
+// Characters and pairs that read alike in many fonts.
 struct Confusable {
   std::string_view from;
   std::string_view to;
@@ -69,14 +69,18 @@ std::vector<std::string> affix_cores(std::string_view name) {
   return out;
 }
 
-bool affix_related(const std::string& c, const std::string& t) {
-  std::vector<std::string> left = affix_cores(c);
-  left.push_back(c);
-  std::vector<std::string> right = affix_forms(t);
-  const auto t_cores = affix_cores(t);
-  right.insert(right.end(), t_cores.begin(), t_cores.end());
-  for (const auto& l : left) {
-    if (std::find(right.begin(), right.end(), l) != right.end()) return true;
+// `x` is `y` with one py/python prefix or suffix added.
+bool is_affix_form(std::string_view x, std::string_view y) {
+  for (const auto p : kPrefixes) {
+    if (x.size() == p.size() + y.size() && x.substr(0, p.size()) == p && x.substr(p.size()) == y) {
+      return true;
+    }
+  }
+  for (const auto s : kSuffixes) {
+    if (x.size() == y.size() + s.size() && x.substr(0, y.size()) == y &&
+        x.substr(y.size()) == s) {
+      return true;
+    }
   }
   return false;
 }
@@ -222,38 +226,68 @@ bool keyboard_neighbours(char a, char b) {
 }
 
 std::string confusable_skeleton(std::string_view name) {
+  // Single look-alike characters first, so that "c1ick" and "click" both reach "cllck" before
+  // the two-letter rules turn "cl" into "d".
+  std::string single;
+  for (const char c : name) {
+    char out = c;
+    for (const auto& cf : kConfusables) {
+      if (cf.from.size() == 1 && cf.from[0] == c) out = cf.to[0];
+    }
+    single += out;
+  }
   std::string out;
   std::size_t i = 0;
-  while (i < name.size()) {
+  while (i < single.size()) {
     bool replaced = false;
     for (const auto& cf : kConfusables) {
-      if (name.substr(i, cf.from.size()) == cf.from) {
+      if (cf.from.size() == 2 && std::string_view(single).substr(i, 2) == cf.from) {
         out += cf.to;
-        i += cf.from.size();
+        i += 2;
         replaced = true;
         break;
       }
     }
-    if (!replaced) out += name[i++];
+    if (!replaced) out += single[i++];
   }
   return out;
 }
 
-std::optional<SquatMatch> TyposquatIndex::classify(const std::string& c,
+TyposquatIndex::Derived TyposquatIndex::derive(const std::string& name) {
+  return Derived{without_separators(name), confusable_skeleton(name), affix_cores(name)};
+}
+
+// Related by affixes when the candidate or one of its cores equals the target, an affix form of
+// it, or one of its cores ("python-yaml" and "pyyaml" share the core "yaml").
+bool TyposquatIndex::affix_related(const std::string& c, const Derived& cd,
+                                   std::uint32_t target) const {
+  const std::string& t = packages_[target].name;
+  const auto& t_cores = derived_[target].cores;
+  auto matches = [&](std::string_view l) {
+    return is_affix_form(l, t) ||
+           std::find(t_cores.begin(), t_cores.end(), l) != t_cores.end();
+  };
+  if (matches(c)) return true;
+  return std::any_of(cd.cores.begin(), cd.cores.end(),
+                     [&](const std::string& core) { return matches(core); });
+}
+
+std::optional<SquatMatch> TyposquatIndex::classify(const std::string& c, const Derived& cd,
                                                    std::uint32_t target) const {
   const PopularPackage& t = packages_[target];
+  const Derived& td = derived_[target];
   if (c == t.name || t.name.size() < options_.min_edit_length) return std::nullopt;
   std::optional<Edit> edit;
-  if (without_separators(c) == without_separators(t.name)) {
+  if (cd.stripped == td.stripped) {
     edit = Edit{SquatKind::separator, "differs only in '-' separators"};
-  } else if (affix_related(c, t.name)) {
+  } else if (affix_related(c, cd, target)) {
     edit = Edit{SquatKind::affix, "adds or drops a py/python prefix or suffix"};
   } else if (c.size() == t.name.size()) {
     edit = same_length_edit(c, t.name);
   } else {
     edit = length_edit(c, t.name);
   }
-  if (!edit && confusable_skeleton(c) == confusable_skeleton(t.name)) {
+  if (!edit && cd.skeleton == td.skeleton) {
     edit = Edit{SquatKind::confusable, "look-alike letters (rn/m, vv/w, cl/d, 0/o, 1/l/i, 5/s)"};
   }
   if (!edit) return std::nullopt;
@@ -295,8 +329,9 @@ std::vector<SquatMatch> TyposquatIndex::check(std::string_view name) const {
   }
   std::sort(targets.begin(), targets.end());
   targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+  const Derived cd = derive(c);
   for (const auto t : targets) {
-    if (auto m = classify(c, t)) out.push_back(std::move(*m));
+    if (auto m = classify(c, cd, t)) out.push_back(std::move(*m));
   }
   finish(out);
   return out;
@@ -306,8 +341,9 @@ std::vector<SquatMatch> TyposquatIndex::check_linear(std::string_view name) cons
   std::vector<SquatMatch> out;
   const std::string c = normalize_name(name);
   if (c.empty() || c.size() > kMaxNameLength || by_name_.count(c) > 0) return out;
+  const Derived cd = derive(c);
   for (std::uint32_t t = 0; t < packages_.size(); ++t) {
-    if (auto m = classify(c, t)) out.push_back(std::move(*m));
+    if (auto m = classify(c, cd, t)) out.push_back(std::move(*m));
   }
   finish(out);
   return out;
@@ -336,6 +372,7 @@ TyposquatIndex TyposquatIndex::build(std::vector<PopularPackage> packages,
   }
   for (std::uint32_t id = 0; id < index.packages_.size(); ++id) {
     const std::string& name = index.packages_[id].name;
+    index.derived_.push_back(derive(name));
     for (auto& d : deletions(name)) index.deletes_[std::move(d)].push_back(id);
     for (auto& f : forms_of_target(name)) {
       auto& list = index.forms_[std::move(f)];

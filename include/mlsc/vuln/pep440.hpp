@@ -32,6 +32,8 @@ class Version {
   static Expected<Version> parse_strict(std::string_view text);
 
   bool is_legacy() const { return legacy_; }
+  // The text as given (trimmed), for readers with other rules (SEMVER ranges).
+  const std::string& original() const { return text_; }
   // Normalised PEP 440 form ("1!2.0rc1.post0.dev3+ubuntu.1"); a legacy version's own text.
   std::string str() const;
   // A string that is equal for two versions exactly when they compare equal ("1.0.0" and "1"
@@ -53,7 +55,7 @@ class Version {
 
  private:
   bool legacy_ = false;
-  std::string text_;  // legacy: the original text, trimmed
+  std::string text_;  // the original text, trimmed
   std::vector<std::string> legacy_key_;
   std::string epoch_ = "0";
   std::vector<std::string> release_;

@@ -81,11 +81,21 @@ class TyposquatIndex {
   std::vector<SquatMatch> check_linear(std::string_view name) const;
 
  private:
-  std::optional<SquatMatch> classify(const std::string& candidate, std::uint32_t target) const;
+  // Forms of a name the pairwise test compares; computed once per name.
+  struct Derived {
+    std::string stripped;            // without '-'
+    std::string skeleton;            // confusable_skeleton
+    std::vector<std::string> cores;  // the name without one py/python affix
+  };
+  static Derived derive(const std::string& name);
+  bool affix_related(const std::string& c, const Derived& cd, std::uint32_t target) const;
+  std::optional<SquatMatch> classify(const std::string& c, const Derived& cd,
+                                     std::uint32_t target) const;
   void finish(std::vector<SquatMatch>& matches) const;
 
   TyposquatOptions options_;
   std::vector<PopularPackage> packages_;
+  std::vector<Derived> derived_;  // parallel to packages_
   std::unordered_map<std::string, std::uint32_t> by_name_;
   // Symmetric-delete index: every name and each of its one-character deletions -> names.
   std::unordered_map<std::string, std::vector<std::uint32_t>> deletes_;
