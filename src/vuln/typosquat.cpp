@@ -175,6 +175,16 @@ std::vector<std::string> deletions(const std::string& name) {
   return out;
 }
 
+// Index keys: a tag ('d' deletion, 's' separator-free, 'k' skeleton, 'a' affix) and a string,
+// hashed. A collision only makes check() classify one more target, which then fails.
+std::uint64_t key_hash(std::string_view tagged) { return std::hash<std::string_view>{}(tagged); }
+
+std::vector<std::string> deletion_keys(const std::string& name) {
+  std::vector<std::string> out = deletions(name);
+  for (auto& d : out) d.insert(0, "d:");
+  return out;
+}
+
 std::vector<std::string> forms_of_target(const std::string& name) {
   std::vector<std::string> out = {"s:" + without_separators(name),
                                   "k:" + confusable_skeleton(name)};
@@ -317,16 +327,15 @@ std::vector<SquatMatch> TyposquatIndex::check(std::string_view name) const {
   const std::string c = normalize_name(name);
   if (c.empty() || c.size() > kMaxNameLength || by_name_.count(c) > 0) return out;
   std::vector<std::uint32_t> targets;
-  for (const auto& d : deletions(c)) {
-    if (const auto it = deletes_.find(d); it != deletes_.end()) {
-      targets.insert(targets.end(), it->second.begin(), it->second.end());
+  auto collect = [&](const std::vector<std::string>& keys) {
+    for (const auto& k : keys) {
+      const std::uint64_t h = key_hash(k);
+      auto it = std::lower_bound(keys_.begin(), keys_.end(), std::pair<std::uint64_t, std::uint32_t>{h, 0});
+      for (; it != keys_.end() && it->first == h; ++it) targets.push_back(it->second);
     }
-  }
-  for (const auto& f : forms_of_candidate(c)) {
-    if (const auto it = forms_.find(f); it != forms_.end()) {
-      targets.insert(targets.end(), it->second.begin(), it->second.end());
-    }
-  }
+  };
+  collect(deletion_keys(c));
+  collect(forms_of_candidate(c));
   std::sort(targets.begin(), targets.end());
   targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
   const Derived cd = derive(c);
@@ -373,12 +382,11 @@ TyposquatIndex TyposquatIndex::build(std::vector<PopularPackage> packages,
   for (std::uint32_t id = 0; id < index.packages_.size(); ++id) {
     const std::string& name = index.packages_[id].name;
     index.derived_.push_back(derive(name));
-    for (auto& d : deletions(name)) index.deletes_[std::move(d)].push_back(id);
-    for (auto& f : forms_of_target(name)) {
-      auto& list = index.forms_[std::move(f)];
-      if (list.empty() || list.back() != id) list.push_back(id);
-    }
+    for (const auto& k : deletion_keys(name)) index.keys_.emplace_back(key_hash(k), id);
+    for (const auto& k : forms_of_target(name)) index.keys_.emplace_back(key_hash(k), id);
   }
+  std::sort(index.keys_.begin(), index.keys_.end());
+  index.keys_.erase(std::unique(index.keys_.begin(), index.keys_.end()), index.keys_.end());
   return index;
 }
 

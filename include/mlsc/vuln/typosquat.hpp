@@ -97,10 +97,10 @@ class TyposquatIndex {
   std::vector<PopularPackage> packages_;
   std::vector<Derived> derived_;  // parallel to packages_
   std::unordered_map<std::string, std::uint32_t> by_name_;
-  // Symmetric-delete index: every name and each of its one-character deletions -> names.
-  std::unordered_map<std::string, std::vector<std::uint32_t>> deletes_;
-  // Separator-free, affix-free and confusable-skeleton forms -> names.
-  std::unordered_map<std::string, std::vector<std::uint32_t>> forms_;
+  // (hash of key, name) sorted by hash. Keys: every name and each of its one-character
+  // deletions (a symmetric-delete index), and its separator-free, affix and confusable-skeleton
+  // forms.
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> keys_;
 };
 
 // Exposed for tests.
