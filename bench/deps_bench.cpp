@@ -134,8 +134,14 @@ std::string perturb(const std::string& name, std::mt19937& rng) {
       break;
     default:  // confusable
       for (auto& c : m) {
-        if (c == 'l') { c = '1'; break; }
-        if (c == 'o') { c = '0'; break; }
+        if (c == 'l') {
+          c = '1';
+          break;
+        }
+        if (c == 'o') {
+          c = '0';
+          break;
+        }
       }
       if (m == name) m += "s";
       break;
@@ -216,8 +222,12 @@ int main(int argc, char** argv) {
     const std::string name = normalize_name(ranked[i].second);
     const bool in_db = db->knows(name);
     const std::string version = pick_version(*db, name, in_db && (known++ % 2 == 0));
-    inv.packages.push_back({name, version, "pkg:pypi/" + name + "@" + version,
-                            inv.path + ":" + std::to_string(i + 1), "", {}});
+    inv.packages.push_back({name,
+                            version,
+                            "pkg:pypi/" + name + "@" + version,
+                            inv.path + ":" + std::to_string(i + 1),
+                            "",
+                            {}});
     requirements += name + "==" + version + "\n";
   }
   std::ofstream(inv.path) << requirements;
@@ -258,8 +268,8 @@ int main(int argc, char** argv) {
   });
   const double per_indexed = indexed.wall / static_cast<double>(names.size());
   const double per_linear = linear.wall / static_cast<double>(sample);
-  std::printf("typosquat: %zu popular names; %zu names checked, %zu flagged\n", top->size(),
-              names.size(), flagged);
+  std::printf("typosquat: %zu popular names, %zu index keys; %zu names checked, %zu flagged\n",
+              top->size(), top->key_count(), names.size(), flagged);
   std::printf("  load list + build index    wall %7.3f ms  (cpu %.3f ms)\n", build.wall * 1e3,
               build.cpu * 1e3);
   std::printf("  indexed check              wall %7.3f ms  = %6.2f us/name (cpu %.3f ms)\n",

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <optional>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -166,22 +166,26 @@ void add_output_options(CLI::App* cmd, DepsArgs& a, bool sarif) {
   cmd->add_option("--fail-on", a.fail_on, "Exit 1 when a finding is at or above this severity")
       ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}))
       ->capture_default_str();
-  cmd->add_option("--min-severity", a.min_severity, "Text and SARIF output: hide findings below this")
+  cmd->add_option("--min-severity", a.min_severity,
+                  "Text and SARIF output: hide findings below this")
       ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}))
       ->capture_default_str();
 }
 
 void add_deps_command(CLI::App& app, DepsArgs& a) {
-  auto* deps = app.add_subcommand("deps", "Audit Python dependencies: known vulnerabilities, "
-                                          "typosquatting, dependency confusion");
+  auto* deps = app.add_subcommand("deps",
+                                  "Audit Python dependencies: known vulnerabilities, "
+                                  "typosquatting, dependency confusion");
   deps->require_subcommand(1);
   auto* audit = deps->add_subcommand(
       "audit", "Match packages against an offline OSV database (and check names for typosquats)");
-  audit->add_option("path", a.path,
-                    "requirements.txt / pinned list, CycloneDX or SPDX JSON BOM, or an "
-                    "environment folder (site-packages)")
+  audit
+      ->add_option("path", a.path,
+                   "requirements.txt / pinned list, CycloneDX or SPDX JSON BOM, or an "
+                   "environment folder (site-packages)")
       ->required();
-  audit->add_option("--db", a.db, "OSV database: folder, zip/tar export or record (default: $MLSC_OSV_DB)");
+  audit->add_option("--db", a.db,
+                    "OSV database: folder, zip/tar export or record (default: $MLSC_OSV_DB)");
   audit->add_option("--top", a.top,
                     "Popular-package list RANK<TAB>NAME for the typosquat check (default: "
                     "$MLSC_PYPI_TOP; skipped when neither is set)");
@@ -196,8 +200,9 @@ void add_deps_command(CLI::App& app, DepsArgs& a) {
   add_output_options(typo, a, true);
 
   auto* conf = deps->add_subcommand(
-      "confusion", "Find dependency-confusion exposure: internal names on the public index, "
-                   "mixed private/public index configurations");
+      "confusion",
+      "Find dependency-confusion exposure: internal names on the public index, "
+      "mixed private/public index configurations");
   conf->add_option("path", a.path, "Project folder or file (requirements*.txt, pip.conf, .env)")
       ->required();
   conf->add_option("--config", a.config, "YAML: internal: [names or prefix*], private_index: URL")

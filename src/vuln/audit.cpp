@@ -108,7 +108,9 @@ std::size_t AuditResult::vulnerable_packages() const {
                     [](const PackageAudit& p) { return !p.vulnerabilities.empty(); }));
 }
 
-Severity AuditResult::max_severity() const { return to_file_report(*this).max_severity(); }
+Severity AuditResult::max_severity() const {
+  return to_file_report(*this).max_severity();
+}
 
 AuditResult audit(const Inventory& inventory, const OsvDatabase& db,
                   const TyposquatIndex* typosquats) {
@@ -133,8 +135,7 @@ AuditResult audit(const Inventory& inventory, const OsvDatabase& db,
     }
     result.packages.push_back(std::move(pa));
   }
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 
@@ -151,8 +152,8 @@ FileReport to_file_report(const AuditResult& result) {
                                  member, std::nullopt});
     }
     for (const auto& v : p.vulnerabilities) {
-      report.findings.push_back({v.severity, "vuln.known-vulnerability", vulnerability_message(v),
-                                 member, std::nullopt});
+      report.findings.push_back(
+          {v.severity, "vuln.known-vulnerability", vulnerability_message(v), member, std::nullopt});
     }
     for (const auto& s : p.typosquats) {
       report.findings.push_back(
@@ -176,17 +177,20 @@ std::string format_audit_text(const AuditResult& result, const OsvDatabase& db,
   std::size_t unaudited = 0;
   for (const auto& p : result.packages) {
     if (!p.audited) ++unaudited;
-    const bool show_vulns = std::any_of(p.vulnerabilities.begin(), p.vulnerabilities.end(),
-                                        [&](const auto& v) { return v.severity >= options.min_severity; });
-    const bool show_squats = std::any_of(p.typosquats.begin(), p.typosquats.end(),
-                                         [&](const auto& s) { return s.severity >= options.min_severity; });
+    const bool show_vulns =
+        std::any_of(p.vulnerabilities.begin(), p.vulnerabilities.end(),
+                    [&](const auto& v) { return v.severity >= options.min_severity; });
+    const bool show_squats =
+        std::any_of(p.typosquats.begin(), p.typosquats.end(),
+                    [&](const auto& s) { return s.severity >= options.min_severity; });
     if (!show_vulns && !show_squats) continue;
     out += fmt::format("\n{}  ({})\n", package_label(p.package), p.package.location);
     for (const auto& v : p.vulnerabilities) {
       if (v.severity < options.min_severity) continue;
       const auto& m = v.match;
-      out += fmt::format("  {:<8}  {:<16} {}  {}\n", to_string(v.severity), m.record->id,
-                         m.fixed ? "fixed in " + *m.fixed : "no fix", join(m.record->aliases, ", "));
+      out +=
+          fmt::format("  {:<8}  {:<16} {}  {}\n", to_string(v.severity), m.record->id,
+                      m.fixed ? "fixed in " + *m.fixed : "no fix", join(m.record->aliases, ", "));
       if (!m.record->summary.empty()) out += "            " + cut(m.record->summary, 160) + "\n";
     }
     for (const auto& s : p.typosquats) {
@@ -201,8 +205,8 @@ std::string format_audit_text(const AuditResult& result, const OsvDatabase& db,
       "\n{} packages ({} audited{}): {} known vulnerabilities in {} packages{}{}; {}\n",
       result.packages.size(), result.packages.size() - unaudited,
       unaudited ? fmt::format(", {} without a version", unaudited) : std::string(),
-      result.vulnerability_count(), result.vulnerable_packages(),
-      counts.empty() ? "" : " (", counts.empty() ? "" : counts_text(counts) + ")",
+      result.vulnerability_count(), result.vulnerable_packages(), counts.empty() ? "" : " (",
+      counts.empty() ? "" : counts_text(counts) + ")",
       result.typosquat_checked ? fmt::format("{} possible typosquats", squats)
                                : std::string("typosquat check not run (no --top list)"));
   return out;
@@ -228,7 +232,8 @@ std::string format_audit_json(const AuditResult& result, const OsvDatabase& db,
                         {"typosquats", std::move(typos)}});
   }
   ordered_json by_severity = ordered_json::object();
-  for (const auto& [level, n] : severity_counts(result)) by_severity[std::string(to_string(level))] = n;
+  for (const auto& [level, n] : severity_counts(result))
+    by_severity[std::string(to_string(level))] = n;
   const auto& st = db.stats();
   ordered_json doc = {
       {"tool", {{"name", "mlsc"}, {"version", MLSC_VERSION}}},
@@ -246,8 +251,8 @@ std::string format_audit_json(const AuditResult& result, const OsvDatabase& db,
         {"error_samples", st.error_samples},
         {"ignored_ranges", st.ignored_ranges},
         {"load_seconds", st.seconds}}},
-      {"typosquat_list", result.typosquat_checked ? ordered_json(options.typosquat_path)
-                                                  : ordered_json(nullptr)},
+      {"typosquat_list",
+       result.typosquat_checked ? ordered_json(options.typosquat_path) : ordered_json(nullptr)},
       {"packages", std::move(packages)},
       {"summary",
        {{"packages", result.packages.size()},
@@ -269,7 +274,8 @@ FileReport typosquat_file_report(const std::string& path, const std::vector<Name
   report.format = "package-names";
   for (const auto& c : checks) {
     for (const auto& s : c.matches) {
-      report.findings.push_back({s.severity, "vuln.typosquat", squat_message(s), c.name, std::nullopt});
+      report.findings.push_back(
+          {s.severity, "vuln.typosquat", squat_message(s), c.name, std::nullopt});
     }
   }
   return report;
@@ -299,10 +305,10 @@ std::string format_typosquat_json(const std::vector<NameCheck>& checks) {
   for (const auto& c : checks) {
     ordered_json matches = ordered_json::array();
     for (const auto& s : c.matches) matches.push_back(squat_json(s));
-    names.push_back({{"name", c.name},
-                     {"popular_rank", c.popular_rank ? ordered_json(*c.popular_rank)
-                                                     : ordered_json(nullptr)},
-                     {"matches", std::move(matches)}});
+    names.push_back(
+        {{"name", c.name},
+         {"popular_rank", c.popular_rank ? ordered_json(*c.popular_rank) : ordered_json(nullptr)},
+         {"matches", std::move(matches)}});
   }
   return ordered_json{{"names", std::move(names)}}.dump(2, ' ', false,
                                                         ordered_json::error_handler_t::replace) +

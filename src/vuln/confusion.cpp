@@ -49,7 +49,8 @@ std::string url_host(std::string_view url) {
   const std::size_t scheme = url.find("://");
   if (scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
   url = url.substr(0, url.find_first_of("/?#"));
-  if (const std::size_t at = url.rfind('@'); at != std::string_view::npos) url.remove_prefix(at + 1);
+  if (const std::size_t at = url.rfind('@'); at != std::string_view::npos)
+    url.remove_prefix(at + 1);
   if (!url.empty() && url.front() == '[') return lowercase(url.substr(0, url.find(']') + 1));
   return lowercase(url.substr(0, url.find(':')));
 }
@@ -243,9 +244,11 @@ class Checker {
       for (const auto& e : examples) list += (list.empty() ? "" : ", ") + e;
       if (total > examples.size()) list += ", ...";
       report().findings.push_back({Severity::high, "vuln.internal-name-public",
-                                 std::to_string(total) + " public project(s) match the internal "
-                                 "prefix '" + prefix + "*': " + list,
-                                 prefix + "*", std::nullopt});
+                                   std::to_string(total) +
+                                       " public project(s) match the internal "
+                                       "prefix '" +
+                                       prefix + "*': " + list,
+                                   prefix + "*", std::nullopt});
     }
   }
 
@@ -255,12 +258,13 @@ class Checker {
     if (!verdict.mixed) return;
     for (const auto& o : setup.options) {
       if (o.kind != IndexOption::Kind::extra_index_url) continue;
-      file(setup.path).findings.push_back(
-          {verdict.with_public ? Severity::high : Severity::medium, "vuln.mixed-index",
-           "line " + std::to_string(o.line) + ": extra index " + redact(o.url) +
-               " makes pip choose among " + verdict.description +
-               " by highest version, whichever index serves it",
-           "", std::nullopt});
+      file(setup.path)
+          .findings.push_back({verdict.with_public ? Severity::high : Severity::medium,
+                               "vuln.mixed-index",
+                               "line " + std::to_string(o.line) + ": extra index " + redact(o.url) +
+                                   " makes pip choose among " + verdict.description +
+                                   " by highest version, whichever index serves it",
+                               "", std::nullopt});
     }
   }
 
@@ -280,15 +284,16 @@ class Checker {
       std::string why = !pinned && !hashed ? "neither pinned nor hashed"
                         : !pinned          ? "not pinned to one version"
                                            : "pinned but without --hash";
-      std::string message = "line " + std::to_string(r.line) + ": " + requirement_text(r) +
-                            " is " + why + " while pip consults " + verdict.description;
+      std::string message = "line " + std::to_string(r.line) + ": " + requirement_text(r) + " is " +
+                            why + " while pip consults " + verdict.description;
       if (internal) {
         message += "; it is an internal package, so a public upload with a higher version " +
                    std::string("(or the same version, without a hash) can replace it");
       }
-      file(path.string()).findings.push_back(
-          {internal ? Severity::critical : Severity::high, "vuln.unpinned-in-mixed-index",
-           std::move(message), r.name, std::nullopt});
+      file(path.string())
+          .findings.push_back({internal ? Severity::critical : Severity::high,
+                               "vuln.unpinned-in-mixed-index", std::move(message), r.name,
+                               std::nullopt});
     }
   }
 
@@ -324,8 +329,8 @@ IndexKind classify_index(std::string_view url, const ConfusionConfig& config) {
     if (!p.empty() && u.substr(0, p.size()) == p) return IndexKind::private_index;
   }
   const std::string host = url_host(url);
-  for (const std::string_view pub : {"pypi.org", "pypi.python.org", "files.pythonhosted.org",
-                                     "test.pypi.org", "www.pypi.org"}) {
+  for (const std::string_view pub :
+       {"pypi.org", "pypi.python.org", "files.pythonhosted.org", "test.pypi.org", "www.pypi.org"}) {
     if (host == pub) return IndexKind::public_index;
   }
   return IndexKind::private_index;
@@ -336,10 +341,9 @@ bool ConfusionConfig::is_internal(std::string_view normalized_name) const {
       internal_names.end()) {
     return true;
   }
-  return std::any_of(internal_prefixes.begin(), internal_prefixes.end(),
-                     [normalized_name](const std::string& p) {
-                       return normalized_name.substr(0, p.size()) == p;
-                     });
+  return std::any_of(
+      internal_prefixes.begin(), internal_prefixes.end(),
+      [normalized_name](const std::string& p) { return normalized_name.substr(0, p.size()) == p; });
 }
 
 Expected<ConfusionConfig> ConfusionConfig::parse_yaml(std::string_view text) {

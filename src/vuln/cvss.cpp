@@ -76,13 +76,12 @@ double v3_base(const Metrics& m, bool v31) {
   const double iss = 1.0 - (1.0 - c) * (1.0 - i) * (1.0 - a);
   const double impact =
       changed ? 7.52 * (iss - 0.029) - 3.25 * std::pow(iss - 0.02, 15) : 6.42 * iss;
-  const double exploitability = 8.22 * pick(m.at("AV"), "NALP", kAv) *
-                                pick(m.at("AC"), "LH", kAc) *
+  const double exploitability = 8.22 * pick(m.at("AV"), "NALP", kAv) * pick(m.at("AC"), "LH", kAc) *
                                 pick(m.at("PR"), "NLH", changed ? kPrChanged : kPrUnchanged) *
                                 pick(m.at("UI"), "NR", kUi);
   if (impact <= 0) return 0.0;
-  const double raw = std::min(changed ? 1.08 * (impact + exploitability) : impact + exploitability,
-                              10.0);
+  const double raw =
+      std::min(changed ? 1.08 * (impact + exploitability) : impact + exploitability, 10.0);
   // v3.0 scores were published with the plain ceiling (its reference calculator); v3.1 defined
   // Roundup to remove the floating-point artefacts of that.
   return v31 ? cvss31_roundup(raw) : std::ceil(raw * 10.0) / 10.0;
@@ -96,11 +95,11 @@ double v2_base(const Metrics& m) {
   static constexpr std::array<double, 3> kAc = {0.35, 0.61, 0.71};
   static constexpr std::array<double, 3> kAu = {0.45, 0.56, 0.704};
   static constexpr std::array<double, 3> kCia = {0.0, 0.275, 0.660};
-  const double impact = 10.41 * (1.0 - (1.0 - pick(m.at("C"), "NPC", kCia)) *
-                                           (1.0 - pick(m.at("I"), "NPC", kCia)) *
-                                           (1.0 - pick(m.at("A"), "NPC", kCia)));
-  const double exploitability = 20.0 * pick(m.at("AV"), "LAN", kAv) *
-                                pick(m.at("AC"), "HML", kAc) * pick(m.at("Au"), "MSN", kAu);
+  const double impact =
+      10.41 * (1.0 - (1.0 - pick(m.at("C"), "NPC", kCia)) * (1.0 - pick(m.at("I"), "NPC", kCia)) *
+                         (1.0 - pick(m.at("A"), "NPC", kCia)));
+  const double exploitability = 20.0 * pick(m.at("AV"), "LAN", kAv) * pick(m.at("AC"), "HML", kAc) *
+                                pick(m.at("Au"), "MSN", kAu);
   const double f = impact == 0.0 ? 0.0 : 1.176;
   const double raw = ((0.6 * impact) + (0.4 * exploitability) - 1.5) * f;
   return std::round(raw * 10.0) / 10.0;

@@ -112,7 +112,8 @@ Expected<std::string> read_text(const fs::path& path, std::size_t limit) {
 }
 
 bool has_suffix(const std::string& s, std::string_view suffix) {
-  return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() > suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 void add_metadata(Inventory& inv, const fs::path& metadata, const std::string& location,
@@ -128,8 +129,8 @@ void add_metadata(Inventory& inv, const fs::path& metadata, const std::string& l
     return;
   }
   if (!seen.emplace(normalize_name(meta.name), meta.version).second) return;
-  inv.packages.push_back({meta.name, meta.version, pypi_purl(meta.name, meta.version), location,
-                          "", {}});
+  inv.packages.push_back(
+      {meta.name, meta.version, pypi_purl(meta.name, meta.version), location, "", {}});
 }
 
 void walk_environment(const fs::path& root, Inventory& inv, const InventoryOptions& options) {
@@ -140,7 +141,7 @@ void walk_environment(const fs::path& root, Inventory& inv, const InventoryOptio
     const std::string name = it->path().filename().string();
     const bool dir = it->is_directory(ec);
     if (has_suffix(name, ".dist-info") || has_suffix(name, ".egg-info")) {
-      const fs::path meta = !dir ? it->path()
+      const fs::path meta = !dir                             ? it->path()
                             : has_suffix(name, ".dist-info") ? it->path() / "METADATA"
                                                              : it->path() / "PKG-INFO";
       if (fs::is_regular_file(meta, ec)) {
@@ -179,7 +180,8 @@ CoreMetadata parse_core_metadata(std::string_view text) {
     const std::size_t colon = line.find(':');
     if (colon == std::string_view::npos || line.front() == ' ' || line.front() == '\t') continue;
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
     const std::string_view key = line.substr(0, colon);
     if (key == "Name" && meta.name.empty()) meta.name = std::string(value.substr(0, 256));

@@ -74,9 +74,11 @@ Expected<std::vector<std::string>> string_list(const json& obj, const char* key)
 }
 
 std::string first_sentence(std::string_view details) {
+  constexpr std::size_t kMax = 200;
   std::string out;
   bool space = false;
-  for (std::size_t i = 0; i < details.size() && out.size() < 200; ++i) {
+  std::size_t i = 0;
+  for (; i < details.size() && out.size() < kMax; ++i) {
     const char c = details[i];
     if (c == '\n' && i + 1 < details.size() && details[i + 1] == '\n' && !out.empty()) break;
     if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
@@ -87,10 +89,12 @@ std::string first_sentence(std::string_view details) {
     space = false;
     out += c;
     // Stop at the end of a sentence once there is enough to go on ("X is a library." is not).
-    if (c == '.' && out.size() >= 60 && (i + 1 == details.size() || details[i + 1] == ' ' || details[i + 1] == '\n')) {
-      break;
+    if (c == '.' && out.size() >= 60 &&
+        (i + 1 == details.size() || details[i + 1] == ' ' || details[i + 1] == '\n')) {
+      return out;
     }
   }
+  if (out.size() >= kMax && i < details.size()) out += "...";
   return out;
 }
 
@@ -172,10 +176,9 @@ Expected<OsvRange> parse_range(const json& item, std::vector<std::string>& notes
     notes.push_back("range of unknown type '" + range.type_name + "' ignored");
   } else {
     const bool semver = semver_usable(range);
-    std::stable_sort(range.events.begin(), range.events.end(),
-                     [semver](const OsvEvent& a, const OsvEvent& b) {
-                       return event_before(a, b, semver);
-                     });
+    std::stable_sort(
+        range.events.begin(), range.events.end(),
+        [semver](const OsvEvent& a, const OsvEvent& b) { return event_before(a, b, semver); });
   }
   return range;
 }

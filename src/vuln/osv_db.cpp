@@ -58,8 +58,8 @@ class Loader {
   bool push(PendingRecord record) {
     ++stats_.files;
     if (record.text.size() > options_.max_record_bytes) {
-      error(record.origin, "record larger than " + std::to_string(options_.max_record_bytes) +
-                               " bytes, skipped");
+      error(record.origin,
+            "record larger than " + std::to_string(options_.max_record_bytes) + " bytes, skipped");
       return true;
     }
     stats_.bytes += record.text.size();
@@ -135,11 +135,11 @@ Expected<std::string> read_file(const fs::path& path, std::uint64_t limit) {
 void load_folder(const fs::path& root, Loader& loader, const OsvLoadOptions& options) {
   std::error_code ec;
   std::vector<fs::path> files;
-  for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied,
-                                           ec),
+  for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec),
        end;
        !ec && it != end; it.increment(ec)) {
-    if (it->is_regular_file(ec) && syntax_of(it->path().filename().string()) != RecordSyntax::none) {
+    if (it->is_regular_file(ec) &&
+        syntax_of(it->path().filename().string()) != RecordSyntax::none) {
       files.push_back(it->path());
     }
   }
@@ -210,7 +210,7 @@ bool looks_like_archive(const std::string& path) {
   unsigned char magic[6] = {};
   in.read(reinterpret_cast<char*>(magic), sizeof magic);
   const auto got = in.gcount();
-  if (got >= 4 && magic[0] == 'P' && magic[1] == 'K') return true;   // zip
+  if (got >= 4 && magic[0] == 'P' && magic[1] == 'K') return true;    // zip
   if (got >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) return true;  // gzip (tar.gz)
   if (got >= 6 && magic[0] == 0xfd && magic[1] == '7' && magic[2] == 'z') return true;  // xz
   const auto name = fs::path(path).filename().string();
@@ -248,8 +248,7 @@ Expected<OsvDatabase> OsvDatabase::load(const std::string& path, const OsvLoadOp
     if (!db.insert(std::move(record))) ++stats.duplicates;
   }
   stats.records = db.records_.size();
-  stats.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   db.stats_ = std::move(stats);
   db.reindex();
   return db;

@@ -6,11 +6,15 @@ namespace mlsc::vuln {
 
 namespace {
 
-bool is_name_separator(char c) { return c == '-' || c == '_' || c == '.'; }
+bool is_name_separator(char c) {
+  return c == '-' || c == '_' || c == '.';
+}
 bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -13,13 +13,21 @@ namespace mlsc::vuln {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_separator(char c) { return c == '-' || c == '_' || c == '.'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_separator(char c) {
+  return c == '-' || c == '_' || c == '.';
+}
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
@@ -65,8 +73,8 @@ bool all_digits(std::string_view s) {
 // alphanumerics by byte order; a longer list with an equal prefix sorts after.
 std::strong_ordering compare_local(const std::vector<std::string>& a,
                                    const std::vector<std::string>& b) {
-  if (a.empty() != b.empty()) return a.empty() ? std::strong_ordering::less
-                                               : std::strong_ordering::greater;
+  if (a.empty() != b.empty())
+    return a.empty() ? std::strong_ordering::less : std::strong_ordering::greater;
   const std::size_t n = std::min(a.size(), b.size());
   for (std::size_t i = 0; i < n; ++i) {
     const bool na = all_digits(a[i]);
@@ -183,8 +191,8 @@ class VersionParser {
   }
 
   void parse_pre(Version& v) {
-    static constexpr std::array<std::string_view, 8> kLabels = {
-        "alpha", "a", "beta", "b", "preview", "pre", "c", "rc"};
+    static constexpr std::array<std::string_view, 8> kLabels = {"alpha",   "a",   "beta", "b",
+                                                                "preview", "pre", "c",    "rc"};
     static constexpr std::array<PreRelease, 8> kKinds = {
         PreRelease::alpha, PreRelease::alpha, PreRelease::beta, PreRelease::beta,
         PreRelease::rc,    PreRelease::rc,    PreRelease::rc,   PreRelease::rc};
@@ -314,8 +322,8 @@ std::vector<std::string> legacy_key(std::string_view text) {
 Expected<Version> Version::parse_strict(std::string_view text) {
   const std::string_view t = trim(text);
   if (t.size() > kMaxVersionLength) {
-    return Error::at(kMaxVersionLength, "version longer than " +
-                                            std::to_string(kMaxVersionLength) + " characters");
+    return Error::at(kMaxVersionLength,
+                     "version longer than " + std::to_string(kMaxVersionLength) + " characters");
   }
   auto v = VersionParser(t).run();
   if (v) v->text_ = std::string(t);

@@ -14,7 +14,9 @@ namespace {
 
 constexpr std::size_t kMaxLines = 1000000;
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
 bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '_' || c == '.';
@@ -81,8 +83,8 @@ struct OptionSpec {
   std::string_view long_form;   // "--index-url"
 };
 
-std::optional<std::string> option_value(const std::vector<std::string_view>& words,
-                                        std::size_t& i, const OptionSpec& spec, bool& matched) {
+std::optional<std::string> option_value(const std::vector<std::string_view>& words, std::size_t& i,
+                                        const OptionSpec& spec, bool& matched) {
   const std::string_view w = words[i];
   matched = false;
   auto take_next = [&]() -> std::optional<std::string> {
@@ -157,7 +159,8 @@ void parse_option_line(const LogicalLine& line, RequirementsFile& out) {
     for (const auto& idx : kIndex) {
       if (auto v = option_value(words, i, idx.spec, matched); matched) {
         if (v) out.index_options.push_back({idx.kind, *v, line.number});
-        if (!v) out.problems.push_back({line.number, std::string(idx.spec.long_form) + " needs a URL"});
+        if (!v)
+          out.problems.push_back({line.number, std::string(idx.spec.long_form) + " needs a URL"});
         handled = true;
         break;
       }
@@ -173,7 +176,8 @@ void parse_option_line(const LogicalLine& line, RequirementsFile& out) {
       continue;
     }
     if (w == "--pre" || w == "--prefer-binary") continue;
-    for (const OptionSpec& spec : {OptionSpec{"-r", "--requirement"}, OptionSpec{"-c", "--constraint"}}) {
+    for (const OptionSpec& spec :
+         {OptionSpec{"-r", "--requirement"}, OptionSpec{"-c", "--constraint"}}) {
       if (auto v = option_value(words, i, spec, matched); matched) {
         if (v) out.includes.push_back(*v);
         break;

@@ -11,7 +11,9 @@ namespace mlsc::vuln {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
@@ -132,7 +134,8 @@ Expected<Specifier> Specifier::parse(std::string_view text) {
   }
   if (!found) return Error("specifier '" + std::string(text) + "' has no operator");
   text = trim(text);
-  if (text.empty()) return Error("specifier has no version after " + std::string(op_text(spec.op_)));
+  if (text.empty())
+    return Error("specifier has no version after " + std::string(op_text(spec.op_)));
   spec.text_ = std::string(text);
   if (spec.op_ == Op::arbitrary) {
     if (std::any_of(text.begin(), text.end(), [](char c) { return is_space(c) || c == ','; })) {
@@ -189,7 +192,9 @@ bool Specifier::allows_prereleases() const {
   }
 }
 
-std::string Specifier::str() const { return std::string(op_text(op_)) + text_; }
+std::string Specifier::str() const {
+  return std::string(op_text(op_)) + text_;
+}
 
 Expected<SpecifierSet> SpecifierSet::parse(std::string_view text) {
   SpecifierSet set;
@@ -207,9 +212,8 @@ Expected<SpecifierSet> SpecifierSet::parse(std::string_view text) {
 }
 
 bool SpecifierSet::contains(const Version& v, std::optional<bool> prereleases) const {
-  const bool allow_pre =
-      prereleases.value_or(std::any_of(clauses_.begin(), clauses_.end(),
-                                       [](const Specifier& s) { return s.allows_prereleases(); }));
+  const bool allow_pre = prereleases.value_or(std::any_of(
+      clauses_.begin(), clauses_.end(), [](const Specifier& s) { return s.allows_prereleases(); }));
   if (v.is_prerelease() && !allow_pre) return false;
   return std::all_of(clauses_.begin(), clauses_.end(),
                      [&v](const Specifier& s) { return s.contains(v); });

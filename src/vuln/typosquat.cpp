@@ -30,13 +30,8 @@ struct Confusable {
   std::string_view from;
   std::string_view to;
 };
-constexpr std::array<Confusable, 7> kConfusables = {{{"rn", "m"},
-                                                     {"vv", "w"},
-                                                     {"cl", "d"},
-                                                     {"0", "o"},
-                                                     {"1", "l"},
-                                                     {"i", "l"},
-                                                     {"5", "s"}}};
+constexpr std::array<Confusable, 7> kConfusables = {
+    {{"rn", "m"}, {"vv", "w"}, {"cl", "d"}, {"0", "o"}, {"1", "l"}, {"i", "l"}, {"5", "s"}}};
 
 std::string without_separators(std::string_view name) {
   std::string out;
@@ -77,8 +72,7 @@ bool is_affix_form(std::string_view x, std::string_view y) {
     }
   }
   for (const auto s : kSuffixes) {
-    if (x.size() == y.size() + s.size() && x.substr(0, y.size()) == y &&
-        x.substr(y.size()) == s) {
+    if (x.size() == y.size() + s.size() && x.substr(0, y.size()) == y && x.substr(y.size()) == s) {
       return true;
     }
   }
@@ -100,7 +94,9 @@ struct Edit {
   std::string detail;
 };
 
-std::string quoted(char c) { return "'" + std::string(1, c) + "'"; }
+std::string quoted(char c) {
+  return "'" + std::string(1, c) + "'";
+}
 
 std::optional<Edit> same_length_edit(const std::string& c, const std::string& t) {
   std::size_t first = std::string::npos;
@@ -120,8 +116,8 @@ std::optional<Edit> same_length_edit(const std::string& c, const std::string& t)
     }
     return Edit{SquatKind::substitution, quoted(typed) + " instead of " + quoted(meant)};
   }
-  if (count == 2 && first + 1 < c.size() && c[first] == t[first + 1] &&
-      c[first + 1] == t[first] && c.compare(first + 2, std::string::npos, t, first + 2) == 0) {
+  if (count == 2 && first + 1 < c.size() && c[first] == t[first + 1] && c[first + 1] == t[first] &&
+      c.compare(first + 2, std::string::npos, t, first + 2) == 0) {
     return Edit{SquatKind::transposition,
                 "swapped " + quoted(t[first]) + " and " + quoted(t[first + 1])};
   }
@@ -130,7 +126,7 @@ std::optional<Edit> same_length_edit(const std::string& c, const std::string& t)
 
 // `longer` is `shorter` with one character added: which one, and what kind of slip it is.
 std::optional<std::pair<std::size_t, char>> added_character(const std::string& longer,
-                                                           const std::string& shorter) {
+                                                            const std::string& shorter) {
   std::size_t i = 0;
   while (i < shorter.size() && longer[i] == shorter[i]) ++i;
   if (longer.compare(i + 1, std::string::npos, shorter, i) != 0) return std::nullopt;
@@ -177,7 +173,9 @@ std::vector<std::string> deletions(const std::string& name) {
 
 // Index keys: a tag ('d' deletion, 's' separator-free, 'k' skeleton, 'a' affix) and a string,
 // hashed. A collision only makes check() classify one more target, which then fails.
-std::uint64_t key_hash(std::string_view tagged) { return std::hash<std::string_view>{}(tagged); }
+std::uint64_t key_hash(std::string_view tagged) {
+  return std::hash<std::string_view>{}(tagged);
+}
 
 std::vector<std::string> deletion_keys(const std::string& name) {
   std::vector<std::string> out = deletions(name);
@@ -194,8 +192,8 @@ std::vector<std::string> forms_of_target(const std::string& name) {
 }
 
 std::vector<std::string> forms_of_candidate(const std::string& name) {
-  std::vector<std::string> out = {"s:" + without_separators(name),
-                                  "k:" + confusable_skeleton(name), "a:" + name};
+  std::vector<std::string> out = {"s:" + without_separators(name), "k:" + confusable_skeleton(name),
+                                  "a:" + name};
   for (auto& f : affix_cores(name)) out.push_back("a:" + f);
   return out;
 }
@@ -204,8 +202,8 @@ std::vector<std::string> forms_of_candidate(const std::string& name) {
 
 std::string_view to_string(SquatKind kind) {
   static constexpr std::array<std::string_view, 9> kNames = {
-      "separator", "affix",        "confusable", "transposition", "keyboard",
-      "doubled",   "dropped",      "substitution", "insertion"};
+      "separator", "affix",   "confusable",   "transposition", "keyboard",
+      "doubled",   "dropped", "substitution", "insertion"};
   return kNames[static_cast<std::size_t>(kind)];
 }
 
@@ -274,8 +272,7 @@ bool TyposquatIndex::affix_related(const std::string& c, const Derived& cd,
   const std::string& t = packages_[target].name;
   const auto& t_cores = derived_[target].cores;
   auto matches = [&](std::string_view l) {
-    return is_affix_form(l, t) ||
-           std::find(t_cores.begin(), t_cores.end(), l) != t_cores.end();
+    return is_affix_form(l, t) || std::find(t_cores.begin(), t_cores.end(), l) != t_cores.end();
   };
   if (matches(c)) return true;
   return std::any_of(cd.cores.begin(), cd.cores.end(),
@@ -330,7 +327,8 @@ std::vector<SquatMatch> TyposquatIndex::check(std::string_view name) const {
   auto collect = [&](const std::vector<std::string>& keys) {
     for (const auto& k : keys) {
       const std::uint64_t h = key_hash(k);
-      auto it = std::lower_bound(keys_.begin(), keys_.end(), std::pair<std::uint64_t, std::uint32_t>{h, 0});
+      auto it = std::lower_bound(keys_.begin(), keys_.end(),
+                                 std::pair<std::uint64_t, std::uint32_t>{h, 0});
       for (; it != keys_.end() && it->first == h; ++it) targets.push_back(it->second);
     }
   };
@@ -370,9 +368,8 @@ TyposquatIndex TyposquatIndex::build(std::vector<PopularPackage> packages,
   index.options_ = options;
   for (auto& p : packages) p.name = normalize_name(p.name);
   // Best rank wins when two spellings normalise to one name.
-  std::sort(packages.begin(), packages.end(), [](const PopularPackage& a, const PopularPackage& b) {
-    return a.rank < b.rank;
-  });
+  std::sort(packages.begin(), packages.end(),
+            [](const PopularPackage& a, const PopularPackage& b) { return a.rank < b.rank; });
   for (auto& p : packages) {
     if (p.name.empty() || p.name.size() > kMaxNameLength) continue;
     const auto id = static_cast<std::uint32_t>(index.packages_.size());

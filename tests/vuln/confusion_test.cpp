@@ -44,8 +44,8 @@ TEST(Confusion, ConfigAndInternalNames) {
 }
 
 TEST(Confusion, PublicIndexLookups) {
-  const auto index = PublicIndex::from_names({"Requests", "acme_utils", "acme-secret-x",
-                                              "acme-secret-y", "zzz", "acme-secret-x"});
+  const auto index = PublicIndex::from_names(
+      {"Requests", "acme_utils", "acme-secret-x", "acme-secret-y", "zzz", "acme-secret-x"});
   EXPECT_EQ(index.size(), 5U);  // duplicates merged
   EXPECT_TRUE(index.contains("requests"));
   EXPECT_TRUE(index.contains("ACME.utils"));
@@ -100,7 +100,8 @@ class ConfusionTree : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = fs::temp_directory_path() /
-            ("mlsc_confusion_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+            ("mlsc_confusion_" +
+             std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(root_);
     fs::create_directories(root_ / "svc");
   }
@@ -145,8 +146,9 @@ TEST_F(ConfusionTree, MixedIndexRequirements) {
 TEST_F(ConfusionTree, SinglePrivateIndexIsFine) {
   write("requirements.txt", "-i https://pypi.acme.internal/simple\nacme-utils>=1.0\nnumpy\n");
   const auto reports = check_confusion(root_.string(), "internal.yaml", config(), nullptr);
-  EXPECT_TRUE(reports.empty() || std::all_of(reports.begin(), reports.end(),
-                                             [](const FileReport& r) { return r.findings.empty(); }));
+  EXPECT_TRUE(reports.empty() ||
+              std::all_of(reports.begin(), reports.end(),
+                          [](const FileReport& r) { return r.findings.empty(); }));
 }
 
 TEST_F(ConfusionTree, PipConfAppliesToRequirementsInTheTree) {
@@ -164,8 +166,9 @@ TEST_F(ConfusionTree, PipConfAppliesToRequirementsInTheTree) {
 }
 
 TEST_F(ConfusionTree, TwoPrivateIndexesAreMedium) {
-  write(".env", "PIP_INDEX_URL=https://pypi.acme.internal/simple\n"
-                "PIP_EXTRA_INDEX_URL=https://mirror.acme.internal/simple\n");
+  write(".env",
+        "PIP_INDEX_URL=https://pypi.acme.internal/simple\n"
+        "PIP_EXTRA_INDEX_URL=https://mirror.acme.internal/simple\n");
   const auto reports = check_confusion(root_.string(), "internal.yaml", config(), nullptr);
   const auto* mixed = find(reports, "vuln.mixed-index", "");
   ASSERT_NE(mixed, nullptr);

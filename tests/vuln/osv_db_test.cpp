@@ -46,7 +46,8 @@ class OsvFolder : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = fs::temp_directory_path() /
-            ("mlsc_osv_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+            ("mlsc_osv_" +
+             std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(root_);
     write("vulns/demo-pkg/PYSEC-TEST-1.yaml", kYamlRecord);
     write("vulns/demo-pkg/nested/GHSA-test-0002.json", kJsonRecord);
@@ -79,7 +80,7 @@ TEST_F(OsvFolder, LoadsRecursivelyAndSkipsWhatItShould) {
   const auto hits = db->query("DEMO_pkg", Version::parse("1.2"));
   ASSERT_EQ(hits.size(), 2U);
   EXPECT_EQ(hits[0].record->id, "GHSA-test-0002");
-  EXPECT_FALSE(hits[0].fixed.has_value());  // last_affected only
+  EXPECT_FALSE(hits[0].fixed.has_value());            // last_affected only
   EXPECT_EQ(hits[0].severity.level, Severity::high);  // 7.5
   EXPECT_EQ(hits[1].record->id, "PYSEC-TEST-1");
   EXPECT_EQ(hits[1].fixed, "1.5");
@@ -96,9 +97,11 @@ TEST_F(OsvFolder, ZipExportAndSingleFile) {
                                                               archive_write_free);
     archive_write_set_format_zip(a.get());
     ASSERT_EQ(archive_write_open_filename(a.get(), zip.c_str()), ARCHIVE_OK);
-    for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
-             {"PYSEC-TEST-1.yaml", kYamlRecord}, {"GHSA-test-0002.json", kJsonRecord},
-             {"GHSA-gone.json", kWithdrawn}, {"notes.txt", "x"}}) {
+    for (const auto& [name, text] :
+         std::vector<std::pair<std::string, std::string>>{{"PYSEC-TEST-1.yaml", kYamlRecord},
+                                                          {"GHSA-test-0002.json", kJsonRecord},
+                                                          {"GHSA-gone.json", kWithdrawn},
+                                                          {"notes.txt", "x"}}) {
       std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(),
                                                                       archive_entry_free);
       archive_entry_set_pathname(e.get(), name.c_str());
@@ -137,7 +140,8 @@ TEST_F(OsvFolder, DuplicateIdsKeepTheNewest) {
 TEST_F(OsvFolder, AuditFindingsUseCataloguedRules) {
   auto db = OsvDatabase::load(root_.string());
   ASSERT_TRUE(db.has_value());
-  const auto inv = inventory_from_requirements("demo-pkg==1.2\nrequests>=2\nreqeusts==1.0\n", "r.txt");
+  const auto inv =
+      inventory_from_requirements("demo-pkg==1.2\nrequests>=2\nreqeusts==1.0\n", "r.txt");
   const auto squats = TyposquatIndex::build({{"requests", 6}});
   const auto result = audit(inv, *db, &squats);
   EXPECT_EQ(result.vulnerability_count(), 2U);

@@ -15,15 +15,14 @@ namespace {
 OsvRecord record_with(const std::string& ranges_json, const std::string& versions_json = "[]") {
   const std::string text = R"({"id": "TEST-1", "modified": "2024-01-01T00:00:00Z",
     "affected": [{"package": {"ecosystem": "PyPI", "name": "Demo_Pkg"},
-                  "ranges": )" + ranges_json +
-                           R"(, "versions": )" + versions_json + "}]}";
+                  "ranges": )" +
+                           ranges_json + R"(, "versions": )" + versions_json + "}]}";
   auto r = parse_osv_json(text);
   EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().describe());
   return r ? std::move(*r) : OsvRecord{};
 }
 
-void expect_table(const OsvRecord& record,
-                  const std::vector<std::pair<std::string, bool>>& table) {
+void expect_table(const OsvRecord& record, const std::vector<std::pair<std::string, bool>>& table) {
   ASSERT_EQ(record.affected.size(), 1U);
   for (const auto& [version, expected] : table) {
     EXPECT_EQ(affects(record.affected[0], Version::parse(version)), expected) << version;
@@ -115,14 +114,13 @@ TEST(OsvEvaluation, LocalVersions) {
 
 TEST(OsvEvaluation, ExplicitVersionsList) {
   // No ranges: only the listed versions, compared as PEP 440 versions.
-  expect_table(record_with("[]", R"(["1.0", "2.0-beta1", "3.0.x-odd"])"),
-               {{"1.0.0", true},
-                {"1", true},
-                {"2.0b1", true},
-                {"2.0", false},
-                {"1.5", false},
-                {"3.0.x-odd", true},
-                {"3.0.X-ODD", true}});
+  expect_table(record_with("[]", R"(["1.0", "2.0-beta1", "3.0.x-odd"])"), {{"1.0.0", true},
+                                                                           {"1", true},
+                                                                           {"2.0b1", true},
+                                                                           {"2.0", false},
+                                                                           {"1.5", false},
+                                                                           {"3.0.x-odd", true},
+                                                                           {"3.0.X-ODD", true}});
 }
 
 TEST(OsvEvaluation, GitRangesAreIgnoredButVersionsCount) {
@@ -153,8 +151,8 @@ TEST(OsvEvaluation, LowestFixAboveInstalled) {
   EXPECT_EQ(lowest_fix_above(a, Version::parse("2.0")), "2.3.8");
   EXPECT_EQ(lowest_fix_above(a, Version::parse("3.0.0")), "3.0.1");
   EXPECT_FALSE(lowest_fix_above(a, Version::parse("3.0.1")).has_value());
-  const auto unfixed = record_with(
-      ecosystem_range(R"([{"introduced": "0"}, {"last_affected": "1.11.0"}])"));
+  const auto unfixed =
+      record_with(ecosystem_range(R"([{"introduced": "0"}, {"last_affected": "1.11.0"}])"));
   EXPECT_FALSE(lowest_fix_above(unfixed.affected[0], Version::parse("1.0")).has_value());
 }
 
@@ -196,7 +194,8 @@ affected:
 }
 
 TEST(OsvParse, SeverityFallbacks) {
-  auto db_specific = parse_osv_json(R"({"id": "GHSA-1", "database_specific": {"severity": "MODERATE"},
+  auto db_specific =
+      parse_osv_json(R"({"id": "GHSA-1", "database_specific": {"severity": "MODERATE"},
     "affected": [{"package": {"ecosystem": "PyPI", "name": "x"}, "versions": ["1"]}]})");
   ASSERT_TRUE(db_specific.has_value());
   EXPECT_EQ(assess_severity(*db_specific, db_specific->affected[0]).level, Severity::medium);
@@ -216,7 +215,8 @@ TEST(OsvParse, SeverityFallbacks) {
   EXPECT_FALSE(s4.level.has_value());
   EXPECT_FALSE(s4.vector.empty());
   // Nothing at all.
-  auto none = parse_osv_json(R"({"id": "X-4", "affected": [{"package": {"ecosystem": "PyPI", "name": "x"}}]})");
+  auto none = parse_osv_json(
+      R"({"id": "X-4", "affected": [{"package": {"ecosystem": "PyPI", "name": "x"}}]})");
   ASSERT_TRUE(none.has_value());
   EXPECT_FALSE(assess_severity(*none, none->affected[0]).level.has_value());
 }

@@ -81,9 +81,9 @@ TEST(Pep440, NormalisationFromThePep) {
 }
 
 TEST(Pep440, InvalidStringsAreRejectedByStrictParse) {
-  for (const char* bad : {"", "1.0-", "french toast", "1.0+", "1..0", "1.0.", "a1.0", "1.0+abc..1",
-                          "1.0_1", "1.0rcx", "1.0.postfix", "1.0+ab!c", "1!", "!1.0", "1.0 .1",
-                          "1.0-dev-1-1", "1.0a1b1"}) {
+  for (const char* bad :
+       {"", "1.0-", "french toast", "1.0+", "1..0", "1.0.", "a1.0", "1.0+abc..1", "1.0_1", "1.0rcx",
+        "1.0.postfix", "1.0+ab!c", "1!", "!1.0", "1.0 .1", "1.0-dev-1-1", "1.0a1b1"}) {
     EXPECT_FALSE(Version::parse_strict(bad).has_value()) << "input '" << bad << "'";
   }
   const auto err = Version::parse_strict("1.0.x");
@@ -100,12 +100,26 @@ TEST(Pep440, PermissiveParseKeepsLegacyText) {
 
 // PEP 440's ordering example, lowest first (every adjacent pair strictly increasing).
 TEST(Pep440, OrderingExampleFromThePep) {
-  const std::vector<std::string> ordered = {
-      "1.dev0",         "1.0.dev456",     "1.0a1",      "1.0a2.dev456", "1.0a12.dev456",
-      "1.0a12",         "1.0b1.dev456",   "1.0b2",      "1.0b2.post345.dev456",
-      "1.0b2.post345",  "1.0rc1.dev456",  "1.0rc1",     "1.0",          "1.0+abc.5",
-      "1.0+abc.7",      "1.0+5",          "1.0.post456.dev34",            "1.0.post456",
-      "1.0.15",         "1.1.dev1"};
+  const std::vector<std::string> ordered = {"1.dev0",
+                                            "1.0.dev456",
+                                            "1.0a1",
+                                            "1.0a2.dev456",
+                                            "1.0a12.dev456",
+                                            "1.0a12",
+                                            "1.0b1.dev456",
+                                            "1.0b2",
+                                            "1.0b2.post345.dev456",
+                                            "1.0b2.post345",
+                                            "1.0rc1.dev456",
+                                            "1.0rc1",
+                                            "1.0",
+                                            "1.0+abc.5",
+                                            "1.0+abc.7",
+                                            "1.0+5",
+                                            "1.0.post456.dev34",
+                                            "1.0.post456",
+                                            "1.0.15",
+                                            "1.1.dev1"};
   for (std::size_t i = 0; i + 1 < ordered.size(); ++i) {
     const Version a = Version::parse(ordered[i]);
     const Version b = Version::parse(ordered[i + 1]);
@@ -124,9 +138,9 @@ TEST(Pep440, OrderingExampleFromThePep) {
 
 TEST(Pep440, EqualityIgnoresTrailingZerosAndSpelling) {
   const std::vector<std::pair<std::string, std::string>> equal = {
-      {"1.0", "1.0.0"},        {"1", "1.0.0.0"},         {"1.0a1", "1.0.0alpha1"},
-      {"1.0-1", "1.0.post1"},  {"1.0c1", "1.0rc1"},      {"0!1.0", "1.0"},
-      {"1.0+01", "1.0+1"},     {"v1.0", "1.0"},          {"1.0.dev0", "1.0-dev"},
+      {"1.0", "1.0.0"},       {"1", "1.0.0.0"},    {"1.0a1", "1.0.0alpha1"},
+      {"1.0-1", "1.0.post1"}, {"1.0c1", "1.0rc1"}, {"0!1.0", "1.0"},
+      {"1.0+01", "1.0+1"},    {"v1.0", "1.0"},     {"1.0.dev0", "1.0-dev"},
       {"1.0+abc", "1.0+ABC"},
   };
   for (const auto& [a, b] : equal) {
@@ -140,20 +154,20 @@ TEST(Pep440, EqualityIgnoresTrailingZerosAndSpelling) {
 
 TEST(Pep440, OrderingCornerCases) {
   const std::vector<std::pair<std::string, std::string>> less = {
-      {"2.0", "1!0.1"},              // epoch dominates
-      {"1.0", "1.0.1"},              // longer release after zero-stripping
-      {"1.9", "1.10"},               // numeric, not textual
-      {"1.0.dev1", "1.0a1"},         // dev-only before pre-releases
-      {"1.0a1", "1.0a1.post1"},      // post of a pre-release
+      {"2.0", "1!0.1"},          // epoch dominates
+      {"1.0", "1.0.1"},          // longer release after zero-stripping
+      {"1.9", "1.10"},           // numeric, not textual
+      {"1.0.dev1", "1.0a1"},     // dev-only before pre-releases
+      {"1.0a1", "1.0a1.post1"},  // post of a pre-release
       {"1.0a1.post1", "1.0a2"},
-      {"1.0a1.dev1", "1.0a1"},       // dev of a pre-release
-      {"1.0", "1.0+local"},          // local after public
-      {"1.0+abc", "1.0+1"},          // numeric local segment after alphanumeric
-      {"1.0+1", "1.0+1.abc"},        // longer local after its prefix
+      {"1.0a1.dev1", "1.0a1"},  // dev of a pre-release
+      {"1.0", "1.0+local"},     // local after public
+      {"1.0+abc", "1.0+1"},     // numeric local segment after alphanumeric
+      {"1.0+1", "1.0+1.abc"},   // longer local after its prefix
       {"1.0+a.b", "1.0+a.c"},
-      {"1.0+9", "1.0+10"},           // numeric local segments by value
+      {"1.0+9", "1.0+10"},  // numeric local segments by value
       {"1.0.post1.dev1", "1.0.post1"},
-      {"1.0", "1.0.post0.dev0"},     // a dev of a post-release is still after the release
+      {"1.0", "1.0.post0.dev0"},  // a dev of a post-release is still after the release
       {"1.13.0", "1.13.0+cu117"},
       {"1.13.0+cu117", "1.13.1"},
       {"1.0", "99999999999999999999999999.0"},  // numbers of any length

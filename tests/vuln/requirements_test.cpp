@@ -94,7 +94,8 @@ TEST(Requirements, SingleRequirementErrors) {
 }
 
 TEST(Inventory, RequirementsList) {
-  const auto inv = inventory_from_requirements("a==1.0\nb>=2\nc @ https://x.invalid/c.whl\n", "r.txt");
+  const auto inv =
+      inventory_from_requirements("a==1.0\nb>=2\nc @ https://x.invalid/c.whl\n", "r.txt");
   EXPECT_EQ(inv.kind, "requirements");
   ASSERT_EQ(inv.packages.size(), 3U);
   EXPECT_EQ(inv.packages[0].version, "1.0");
@@ -131,13 +132,14 @@ TEST(Inventory, CycloneDxAndSpdx) {
   ASSERT_EQ(spdx2.packages.size(), 1U);
   EXPECT_EQ(spdx2.packages[0].version, "2.0.0");
 
-  const auto spdx3 = inventory_from_bom_json(R"({"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld",
+  const auto spdx3 =
+      inventory_from_bom_json(R"({"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld",
     "@graph": [{"type": "software_Package", "spdxId": "urn:x:1", "name": "numpy",
                 "software_packageVersion": "1.24.2", "software_packageUrl": "pkg:pypi/numpy@1.24.2"},
                {"type": "software_Package", "spdxId": "urn:x:2", "name": "scipy",
                 "externalIdentifier": [{"type": "ExternalIdentifier",
                   "externalIdentifierType": "packageUrl", "identifier": "pkg:pypi/scipy@1.10.1"}]}]})",
-                                             "sbom.spdx3.json");
+                              "sbom.spdx3.json");
   ASSERT_EQ(spdx3.packages.size(), 2U);
   EXPECT_EQ(spdx3.packages[1].version, "1.10.1");
 

@@ -123,9 +123,9 @@ TEST(Specifier, PinnedVersion) {
 }
 
 TEST(Specifier, RejectsMalformedClauses) {
-  for (const char* bad : {"~=1", "<1.0+local", ">=1.0+local", "~=1.0+local", "==1.0a1.*",
-                          "==1.0.post1.*", "=>1.0", "1.0", ">=", "== ", "==1.0,", ",==1.0",
-                          "===a b", ">=1.*", "==french toast"}) {
+  for (const char* bad :
+       {"~=1", "<1.0+local", ">=1.0+local", "~=1.0+local", "==1.0a1.*", "==1.0.post1.*", "=>1.0",
+        "1.0", ">=", "== ", "==1.0,", ",==1.0", "===a b", ">=1.*", "==french toast"}) {
     EXPECT_FALSE(SpecifierSet::parse(bad).has_value()) << "'" << bad << "'";
   }
 }

@@ -83,9 +83,17 @@ TEST(Typosquat, Negatives) {
 }
 
 TEST(Typosquat, KeyboardAndSkeletonHelpers) {
-  for (const auto& [a, b] : std::vector<std::pair<char, char>>{
-           {'q', 'w'}, {'q', 'a'}, {'a', 'z'}, {'s', 'z'}, {'t', 'r'}, {'m', 'n'}, {'1', 'q'},
-           {'g', 'b'}, {'h', 'b'}, {'p', 'l'}, {'0', 'o'}}) {
+  for (const auto& [a, b] : std::vector<std::pair<char, char>>{{'q', 'w'},
+                                                               {'q', 'a'},
+                                                               {'a', 'z'},
+                                                               {'s', 'z'},
+                                                               {'t', 'r'},
+                                                               {'m', 'n'},
+                                                               {'1', 'q'},
+                                                               {'g', 'b'},
+                                                               {'h', 'b'},
+                                                               {'p', 'l'},
+                                                               {'0', 'o'}}) {
     EXPECT_TRUE(keyboard_neighbours(a, b)) << a << b;
     EXPECT_TRUE(keyboard_neighbours(b, a)) << b << a;
   }
@@ -122,7 +130,8 @@ TEST(Typosquat, IndexAgreesWithLinearScanOnTheRealList) {
   std::string line;
   std::vector<std::string> names;
   std::getline(in, line);
-  while (std::getline(in, line) && names.size() < 300) names.push_back(line.substr(line.find('\t') + 1));
+  while (std::getline(in, line) && names.size() < 300)
+    names.push_back(line.substr(line.find('\t') + 1));
   std::mt19937 rng(5);
   const std::string alphabet = "abcdefghijklmnopqrstuvwxyz0123456789-";
   std::size_t flagged = 0;
@@ -131,10 +140,18 @@ TEST(Typosquat, IndexAgreesWithLinearScanOnTheRealList) {
       std::string m = n;
       const std::size_t i = rng() % m.size();
       switch (k) {
-        case 0: m[i] = alphabet[rng() % alphabet.size()]; break;
-        case 1: m.insert(m.begin() + static_cast<long>(i), alphabet[rng() % alphabet.size()]); break;
-        case 2: m.erase(i, 1); break;
-        default: if (i + 1 < m.size()) std::swap(m[i], m[i + 1]); break;
+        case 0:
+          m[i] = alphabet[rng() % alphabet.size()];
+          break;
+        case 1:
+          m.insert(m.begin() + static_cast<long>(i), alphabet[rng() % alphabet.size()]);
+          break;
+        case 2:
+          m.erase(i, 1);
+          break;
+        default:
+          if (i + 1 < m.size()) std::swap(m[i], m[i + 1]);
+          break;
       }
       const auto fast = index->check(m);
       const auto slow = index->check_linear(m);

@@ -43,8 +43,8 @@ class PublicIndex {
 
  private:
   void finish();
-  std::string arena_;                   // the normalised names, '\n'-separated
-  std::vector<std::string_view> names_; // views into arena_, sorted
+  std::string arena_;                    // the normalised names, '\n'-separated
+  std::vector<std::string_view> names_;  // views into arena_, sorted
 };
 
 // Where pip would look for packages, as one configuration source states it.

@@ -14,8 +14,8 @@
 namespace mlsc::vuln {
 
 struct CvssScore {
-  std::string version;  // "2.0", "3.0", "3.1", "4.0"
-  std::string vector;   // as given
+  std::string version;               // "2.0", "3.0", "3.1", "4.0"
+  std::string vector;                // as given
   std::optional<double> base_score;  // unset for v4
 };
 

@@ -13,10 +13,10 @@
 namespace mlsc::vuln {
 
 struct InventoryPackage {
-  std::string name;     // as written
-  std::string version;  // empty when the input does not fix one (e.g. "requests>=2")
-  std::string purl;     // "pkg:pypi/name@version"
-  std::string location; // "requirements.txt:12", "site-packages/x.dist-info", BOM ref
+  std::string name;       // as written
+  std::string version;    // empty when the input does not fix one (e.g. "requests>=2")
+  std::string purl;       // "pkg:pypi/name@version"
+  std::string location;   // "requirements.txt:12", "site-packages/x.dist-info", BOM ref
   std::string specifier;  // the requirement's specifier when not pinned
   std::vector<std::string> hashes;
 };

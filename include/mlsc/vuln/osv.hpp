@@ -23,8 +23,8 @@ struct OsvEvent {
   // infinity.
   bool minus_infinity = false;
   bool plus_infinity = false;
-  Version version;                // PEP 440 reading (ECOSYSTEM ranges)
-  std::optional<SemVer> semver;   // SEMVER reading, when it is one
+  Version version;               // PEP 440 reading (ECOSYSTEM ranges)
+  std::optional<SemVer> semver;  // SEMVER reading, when it is one
 };
 
 struct OsvRange {

@@ -75,6 +75,7 @@ class TyposquatIndex {
   std::vector<SquatMatch> check(std::string_view name) const;
   std::optional<std::uint32_t> rank_of(std::string_view name) const;
   std::size_t size() const { return packages_.size(); }
+  std::size_t key_count() const { return keys_.size(); }  // index entries (for the benchmark)
 
   // The same check without the index: every popular name compared in turn. For tests and the
   // benchmark (it must agree with check()).
