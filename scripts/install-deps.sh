@@ -7,7 +7,9 @@ BUILD_PKGS=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-de
   libssl-dev nlohmann-json3-dev libcli11-dev libfmt-dev libyaml-cpp-dev libtbb-dev
   libarchive-dev zlib1g-dev libbz2-dev liblzma-dev libgtest-dev libgmock-dev)
 # Real producers for test fixtures, and tools the tests and benchmarks call.
-TEST_PKGS=(python3 python3-numpy python3-torch python3-joblib python3-sklearn p7zip-full time)
+# python3-yaml and python3-pkg-resources (packaging 21.3): the reference side of test_deps.py.
+TEST_PKGS=(python3 python3-numpy python3-torch python3-joblib python3-sklearn p7zip-full time
+  python3-yaml python3-pkg-resources)
 
 want=("${BUILD_PKGS[@]}")
 if [[ "${1:-}" != "--build-only" ]]; then want+=("${TEST_PKGS[@]}"); fi
