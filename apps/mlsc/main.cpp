@@ -4,9 +4,11 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,9 @@
 #include "mlsc/report/scan_report.hpp"
 #include "mlsc/report/verify_report.hpp"
 #include "mlsc/scan/scan_tree.hpp"
+#include "mlsc/vuln/audit.hpp"
+#include "mlsc/vuln/confusion.hpp"
+#include "mlsc/vuln/requirements.hpp"
 
 namespace {
 
@@ -280,6 +285,248 @@ int run_bom(const BomArgs& a) {
   return 0;
 }
 
+// ---- mlsc deps: dependency audit, typosquatting, dependency confusion -----------------------
+
+struct DepsArgs {
+  std::string path;
+  std::string db;
+  std::string top;
+  std::string public_names;
+  std::string config;
+  std::string from;
+  std::vector<std::string> names;
+  std::string format = "text";
+  std::string fail_on = "high";
+  std::string min_severity = "low";
+  bool no_typosquat = false;
+  std::size_t jobs = 0;
+};
+
+std::string env_or(const char* name, const std::string& given) {
+  if (!given.empty()) return given;
+  const char* value = std::getenv(name);
+  return value != nullptr ? std::string(value) : std::string();
+}
+
+void add_output_options(CLI::App* cmd, DepsArgs& a, bool sarif) {
+  std::vector<std::string> formats = {"text", "json"};
+  if (sarif) formats.push_back("sarif");
+  cmd->add_option("--format", a.format, "Output format")
+      ->check(CLI::IsMember(formats))
+      ->capture_default_str();
+  cmd->add_option("--fail-on", a.fail_on, "Exit 1 when a finding is at or above this severity")
+      ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}))
+      ->capture_default_str();
+  cmd->add_option("--min-severity", a.min_severity,
+                  "Text and SARIF output: hide findings below this")
+      ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}))
+      ->capture_default_str();
+}
+
+void add_deps_command(CLI::App& app, DepsArgs& a) {
+  auto* deps = app.add_subcommand("deps",
+                                  "Audit Python dependencies: known vulnerabilities, "
+                                  "typosquatting, dependency confusion");
+  deps->require_subcommand(1);
+  auto* audit = deps->add_subcommand(
+      "audit", "Match packages against an offline OSV database (and check names for typosquats)");
+  audit
+      ->add_option("path", a.path,
+                   "requirements.txt / pinned list, CycloneDX or SPDX JSON BOM, or an "
+                   "environment folder (site-packages)")
+      ->required();
+  audit->add_option("--db", a.db,
+                    "OSV database: folder, zip/tar export or record (default: $MLSC_OSV_DB)");
+  audit->add_option("--top", a.top,
+                    "Popular-package list RANK<TAB>NAME for the typosquat check (default: "
+                    "$MLSC_PYPI_TOP; skipped when neither is set)");
+  audit->add_flag("--no-typosquat", a.no_typosquat, "Skip the typosquat check");
+  audit->add_option("-j,--jobs", a.jobs, "Database parse workers (default: all cores)");
+  add_output_options(audit, a, true);
+
+  auto* typo = deps->add_subcommand("typosquat", "Check package names against popular projects");
+  typo->add_option("names", a.names, "Package names");
+  typo->add_option("--from", a.from, "File of names (one per line, or requirement lines)");
+  typo->add_option("--top", a.top, "Popular-package list RANK<TAB>NAME (default: $MLSC_PYPI_TOP)");
+  add_output_options(typo, a, true);
+
+  auto* conf = deps->add_subcommand(
+      "confusion",
+      "Find dependency-confusion exposure: internal names on the public index, "
+      "mixed private/public index configurations");
+  conf->add_option("path", a.path, "Project folder or file (requirements*.txt, pip.conf, .env)")
+      ->required();
+  conf->add_option("--config", a.config, "YAML: internal: [names or prefix*], private_index: URL")
+      ->required();
+  conf->add_option("--public-names", a.public_names,
+                   "Every public project name, one per line, optionally gzip-compressed (default: "
+                   "$MLSC_PYPI_NAMES; the name check is skipped when neither is set)");
+  add_output_options(conf, a, true);
+}
+
+int print_findings(const std::vector<mlsc::FileReport>& reports, const DepsArgs& a,
+                   double seconds) {
+  const auto summary = mlsc::report::summarize(reports, seconds);
+  const auto min = *mlsc::parse_severity(a.min_severity);
+  if (a.format == "json") {
+    std::cout << mlsc::report::format_json(reports, summary);
+  } else if (a.format == "sarif") {
+    mlsc::report::SarifOptions sarif;
+    sarif.min_severity = min;
+    sarif.tool_version = MLSC_VERSION;
+    std::cout << mlsc::report::format_sarif(reports, sarif);
+  } else {
+    mlsc::report::TextOptions text;
+    text.min_severity = min;
+    std::cout << mlsc::report::format_text(reports, summary, text);
+  }
+  return mlsc::report::exit_code(summary, *mlsc::parse_severity(a.fail_on));
+}
+
+std::optional<mlsc::vuln::TyposquatIndex> load_top(const DepsArgs& a, bool required) {
+  const std::string top = env_or("MLSC_PYPI_TOP", a.top);
+  if (top.empty()) {
+    if (required) std::cerr << "mlsc deps: give --top FILE or set MLSC_PYPI_TOP\n";
+    return std::nullopt;
+  }
+  auto index = mlsc::vuln::TyposquatIndex::load_tsv(top);
+  if (!index) {
+    std::cerr << "mlsc deps: " << index.error().describe() << "\n";
+    return std::nullopt;
+  }
+  return std::move(*index);
+}
+
+int run_deps_audit(const DepsArgs& a) {
+  const std::string db_path = env_or("MLSC_OSV_DB", a.db);
+  if (db_path.empty()) {
+    std::cerr << "mlsc deps audit: give --db DIR|ZIP or set MLSC_OSV_DB\n";
+    return kUsageError;
+  }
+  auto inventory = mlsc::vuln::read_inventory(a.path);
+  if (!inventory) {
+    std::cerr << "mlsc deps audit: " << inventory.error().describe() << "\n";
+    return kUsageError;
+  }
+  mlsc::vuln::OsvLoadOptions load_options;
+  load_options.jobs = a.jobs;
+  auto db = mlsc::vuln::OsvDatabase::load(db_path, load_options);
+  if (!db) {
+    std::cerr << "mlsc deps audit: " << db.error().describe() << "\n";
+    return kUsageError;
+  }
+  std::optional<mlsc::vuln::TyposquatIndex> top;
+  const bool want_top = !a.no_typosquat && !env_or("MLSC_PYPI_TOP", a.top).empty();
+  if (want_top && !(top = load_top(a, true))) return kUsageError;
+  const auto result = mlsc::vuln::audit(*inventory, *db, top ? &*top : nullptr);
+  mlsc::vuln::AuditFormatOptions format;
+  format.min_severity = *mlsc::parse_severity(a.min_severity);
+  format.db_path = db_path;
+  format.typosquat_path = env_or("MLSC_PYPI_TOP", a.top);
+  const auto report = mlsc::vuln::to_file_report(result);
+  if (a.format == "json") {
+    std::cout << mlsc::vuln::format_audit_json(result, *db, format);
+  } else if (a.format == "sarif") {
+    mlsc::report::SarifOptions sarif;
+    sarif.min_severity = format.min_severity;
+    sarif.tool_version = MLSC_VERSION;
+    std::cout << mlsc::report::format_sarif({report}, sarif);
+  } else {
+    std::cout << mlsc::vuln::format_audit_text(result, *db, format);
+  }
+  const auto fail_on = *mlsc::parse_severity(a.fail_on);
+  return report.max_severity() >= fail_on && report.max_severity() != mlsc::Severity::none ? 1 : 0;
+}
+
+// Names from a file: one per line; requirement lines ("name>=1.0 --hash ...") give their name.
+mlsc::Expected<std::vector<std::string>> names_from_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return mlsc::Error(path + ": cannot open");
+  std::vector<std::string> names;
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto req = mlsc::vuln::parse_requirement(line.substr(0, line.find(" --")));
+    if (req) names.push_back(req->name);
+  }
+  return names;
+}
+
+int run_deps_typosquat(const DepsArgs& a) {
+  auto top = load_top(a, true);
+  if (!top) return kUsageError;
+  std::vector<std::string> names = a.names;
+  if (!a.from.empty()) {
+    auto more = names_from_file(a.from);
+    if (!more) {
+      std::cerr << "mlsc deps typosquat: " << more.error().describe() << "\n";
+      return kUsageError;
+    }
+    names.insert(names.end(), more->begin(), more->end());
+  }
+  if (names.empty()) {
+    std::cerr << "mlsc deps typosquat: give names or --from FILE\n";
+    return kUsageError;
+  }
+  std::vector<mlsc::vuln::NameCheck> checks;
+  for (const auto& n : names) checks.push_back({n, top->rank_of(n), top->check(n)});
+  const auto report =
+      mlsc::vuln::typosquat_file_report(a.from.empty() ? "<command line>" : a.from, checks);
+  const auto min = *mlsc::parse_severity(a.min_severity);
+  if (a.format == "json") {
+    std::cout << mlsc::vuln::format_typosquat_json(checks);
+  } else if (a.format == "sarif") {
+    mlsc::report::SarifOptions sarif;
+    sarif.min_severity = min;
+    sarif.tool_version = MLSC_VERSION;
+    std::cout << mlsc::report::format_sarif({report}, sarif);
+  } else {
+    std::cout << mlsc::vuln::format_typosquat_text(checks, min);
+  }
+  const auto fail_on = *mlsc::parse_severity(a.fail_on);
+  return report.max_severity() >= fail_on && report.max_severity() != mlsc::Severity::none ? 1 : 0;
+}
+
+int run_deps_confusion(const DepsArgs& a) {
+  const auto start = std::chrono::steady_clock::now();
+  auto config = mlsc::vuln::ConfusionConfig::load(a.config);
+  if (!config) {
+    std::cerr << "mlsc deps confusion: " << config.error().describe() << "\n";
+    return kUsageError;
+  }
+  std::optional<mlsc::vuln::PublicIndex> index;
+  const std::string names = env_or("MLSC_PYPI_NAMES", a.public_names);
+  if (!names.empty()) {
+    auto loaded = mlsc::vuln::PublicIndex::load(names);
+    if (!loaded) {
+      std::cerr << "mlsc deps confusion: " << loaded.error().describe() << "\n";
+      return kUsageError;
+    }
+    index = std::move(*loaded);
+  } else {
+    std::cerr << "mlsc deps confusion: no --public-names list; internal names not checked\n";
+  }
+  std::error_code ec;
+  if (!std::filesystem::exists(a.path, ec)) {
+    std::cerr << "mlsc deps confusion: " << a.path << ": no such file or folder\n";
+    return kUsageError;
+  }
+  const auto reports =
+      mlsc::vuln::check_confusion(a.path, a.config, *config, index ? &*index : nullptr);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return print_findings(reports, a, seconds);
+}
+
+int run_deps(CLI::App& app, const DepsArgs& a) {
+  auto* deps = app.get_subcommand("deps");
+  if (deps->got_subcommand("audit")) return run_deps_audit(a);
+  if (deps->got_subcommand("typosquat")) return run_deps_typosquat(a);
+  if (deps->got_subcommand("confusion")) return run_deps_confusion(a);
+  return kUsageError;
+}
+
+// ---- end of mlsc deps ------------------------------------------------------------------------
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -296,6 +543,8 @@ int main(int argc, char** argv) {
   add_verify_command(app, verify_args);
   BomArgs bom_args;
   add_bom_command(app, bom_args);
+  DepsArgs deps_args;
+  add_deps_command(app, deps_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -315,5 +564,6 @@ int main(int argc, char** argv) {
     return mlsc::report::run_verify(verify_args, std::cout, std::cerr);
   }
   if (app.got_subcommand("bom")) return run_bom(bom_args);
+  if (app.got_subcommand("deps")) return run_deps(app, deps_args);
   return kUsageError;
 }
