@@ -5,9 +5,11 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   libssl-dev nlohmann-json3-dev libcli11-dev libfmt-dev libyaml-cpp-dev libtbb-dev
-  libarchive-dev zlib1g-dev libbz2-dev liblzma-dev libgtest-dev libgmock-dev)
+  libarchive-dev zlib1g-dev libbz2-dev liblzma-dev libgtest-dev libgmock-dev
+  libsqlite3-dev libpq-dev)
 # Real producers for test fixtures, and tools the tests and benchmarks call.
-TEST_PKGS=(python3 python3-numpy python3-torch python3-joblib python3-sklearn p7zip-full time)
+TEST_PKGS=(python3 python3-numpy python3-torch python3-joblib python3-sklearn p7zip-full time
+  postgresql)
 
 want=("${BUILD_PKGS[@]}")
 if [[ "${1:-}" != "--build-only" ]]; then want+=("${TEST_PKGS[@]}"); fi
