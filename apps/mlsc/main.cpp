@@ -15,6 +15,11 @@
 #include "mlsc/bom/collect.hpp"
 #include "mlsc/bom/validate.hpp"
 #include "mlsc/bom/writer.hpp"
+#include <optional>
+#include <nlohmann/json.hpp>
+
+#include "mlsc/graph/ingest.hpp"
+#include "mlsc/graph/store.hpp"
 #include "mlsc/report/rule_list.hpp"
 #include "mlsc/report/sarif.hpp"
 #include "mlsc/report/scan_report.hpp"
@@ -527,6 +532,160 @@ int run_deps(CLI::App& app, const DepsArgs& a) {
 
 // ---- end of mlsc deps ------------------------------------------------------------------------
 
+// ---- mlsc graph: the lineage store (ingest, affected, lineage, path) ----
+
+struct GraphArgs {
+  std::string db = "mlsc-graph.db";
+  std::string format = "text";
+  int max_depth = mlsc::graph::kDefaultMaxDepth;
+  std::vector<std::string> files;
+  std::string by;
+  std::string from;
+  std::string to;
+  CLI::App* ingest = nullptr;
+  CLI::App* affected = nullptr;
+  CLI::App* lineage = nullptr;
+  CLI::App* path = nullptr;
+};
+
+void add_graph_options(CLI::App* cmd, GraphArgs& a, bool with_query_options) {
+  cmd->add_option("--db", a.db, "SQLite file, or postgresql://... for PostgreSQL")
+      ->envname("MLSC_GRAPH_DB")
+      ->capture_default_str();
+  if (!with_query_options) return;
+  cmd->add_option("--format", a.format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--max-depth", a.max_depth, "Longest path followed, in edges")
+      ->check(CLI::Range(1, mlsc::graph::kMaxDepthLimit))
+      ->capture_default_str();
+}
+
+void add_graph_command(CLI::App& app, GraphArgs& a) {
+  auto* cmd = app.add_subcommand("graph", "Lineage graph: ingest attestations, BOMs and scans; query it");
+  cmd->require_subcommand(1);
+  a.ingest = cmd->add_subcommand("ingest", "Add documents (idempotent)");
+  a.ingest->add_option("files", a.files, "Statements, DSSE envelopes, Sigstore bundles, CycloneDX BOMs, scan reports")
+      ->required();
+  add_graph_options(a.ingest, a, false);
+  a.affected = cmd->add_subcommand("affected", "Everything downstream of a digest, purl or dataset");
+  a.affected->add_option("--by", a.by, "sha256:<hex>, pkg:..., a dataset name/URI or any node key")
+      ->required();
+  add_graph_options(a.affected, a, true);
+  a.lineage = cmd->add_subcommand("lineage", "Everything upstream of an artifact");
+  a.lineage->add_option("artifact", a.by, "Node key, digest, purl or dataset")->required();
+  add_graph_options(a.lineage, a, true);
+  a.path = cmd->add_subcommand("path", "A shortest path between two nodes");
+  a.path->add_option("from", a.from, "Start node")->required();
+  a.path->add_option("to", a.to, "End node")->required();
+  add_graph_options(a.path, a, true);
+}
+
+int graph_fail(const mlsc::Error& e) {
+  std::cerr << "mlsc graph: " << e.describe() << "\n";
+  return kUsageError;
+}
+
+int run_graph_ingest(mlsc::graph::GraphStore& store, const GraphArgs& a) {
+  int rc = 0;
+  for (const auto& file : a.files) {
+    auto doc = mlsc::graph::read_document(file);
+    if (!doc) {
+      std::cerr << "mlsc graph ingest: " << file << ": " << doc.error().describe() << "\n";
+      rc = 1;
+      continue;
+    }
+    auto result = store.ingest(*doc);
+    if (!result) return graph_fail(result.error());
+    if (result->added) {
+      std::cout << "ingested " << file << " (" << doc->format << ", " << doc->digest << "): "
+                << result->nodes << " nodes, " << result->edges << " edges\n";
+    } else {
+      std::cout << "unchanged " << file << " (" << doc->digest << " already ingested)\n";
+    }
+  }
+  return rc;
+}
+
+// The stored key for a user's argument; prints why not and returns nullopt when none exists.
+std::optional<std::string> graph_resolve(mlsc::graph::GraphStore& store, const std::string& text) {
+  auto key = store.resolve(text);
+  if (!key) {
+    std::cerr << "mlsc graph: " << key.error().describe() << "\n";
+    return std::nullopt;
+  }
+  if (!*key) std::cerr << "mlsc graph: no node named '" << text << "' in the graph\n";
+  return *key;
+}
+
+int run_graph_reach(mlsc::graph::GraphStore& store, const GraphArgs& a,
+                    mlsc::graph::Direction direction) {
+  const auto key = graph_resolve(store, a.by);
+  if (!key) return 1;
+  auto reached = store.reach(*key, direction, a.max_depth);
+  if (!reached) return graph_fail(reached.error());
+  const bool down = direction == mlsc::graph::Direction::downstream;
+  if (a.format == "json") {
+    nlohmann::json nodes = nlohmann::json::array();
+    for (const auto& r : *reached) {
+      nodes.push_back({{"key", r.key}, {"kind", r.kind}, {"label", r.label}, {"depth", r.depth}});
+    }
+    nlohmann::json out = {{"query", down ? "affected" : "lineage"}, {"root", *key},
+                          {"max_depth", a.max_depth}, {"nodes", std::move(nodes)}};
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else {
+    std::cout << (down ? "downstream of " : "upstream of ") << *key << ": " << reached->size()
+              << " node" << (reached->size() == 1 ? "" : "s") << "\n";
+    for (const auto& r : *reached) {
+      std::cout << "  " << r.depth << "  " << r.kind << "  " << r.key
+                << (r.label.empty() || r.label == r.key ? "" : "  (" + r.label + ")") << "\n";
+    }
+  }
+  return 0;
+}
+
+int run_graph_path(mlsc::graph::GraphStore& store, const GraphArgs& a) {
+  const auto from = graph_resolve(store, a.from);
+  const auto to = graph_resolve(store, a.to);
+  if (!from || !to) return 1;
+  auto found = store.path(*from, *to, a.max_depth);
+  if (!found) return graph_fail(found.error());
+  const char* direction = !*found ? "none"
+                          : (*found)->direction == mlsc::graph::Direction::downstream ? "downstream"
+                                                                                        : "upstream";
+  if (a.format == "json") {
+    nlohmann::json steps = nlohmann::json::array();
+    if (*found) {
+      for (const auto& s : (*found)->steps) {
+        steps.push_back({{"key", s.key}, {"label", s.label}, {"edge", s.edge}});
+      }
+    }
+    nlohmann::json out = {{"from", *from}, {"to", *to}, {"direction", direction},
+                          {"length", steps.empty() ? 0 : steps.size() - 1}, {"steps", steps}};
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else if (!*found) {
+    std::cout << "no path between " << *from << " and " << *to << "\n";
+  } else {
+    const auto& steps = (*found)->steps;
+    std::cout << direction << " path of length " << steps.size() - 1 << ":\n";
+    for (const auto& s : steps) {
+      if (!s.edge.empty()) std::cout << "    " << (direction[0] == 'd' ? "-> " : "<- ") << s.edge << "\n";
+      std::cout << "  " << s.key << (s.label.empty() ? "" : "  (" + s.label + ")") << "\n";
+    }
+  }
+  return *found ? 0 : 1;
+}
+
+int run_graph(const GraphArgs& a) {
+  auto store = mlsc::graph::GraphStore::open(a.db);
+  if (!store) return graph_fail(store.error());
+  if (a.ingest->parsed()) return run_graph_ingest(*store, a);
+  if (a.affected->parsed()) return run_graph_reach(*store, a, mlsc::graph::Direction::downstream);
+  if (a.lineage->parsed()) return run_graph_reach(*store, a, mlsc::graph::Direction::upstream);
+  if (a.path->parsed()) return run_graph_path(*store, a);
+  return kUsageError;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -545,6 +704,8 @@ int main(int argc, char** argv) {
   add_bom_command(app, bom_args);
   DepsArgs deps_args;
   add_deps_command(app, deps_args);
+  GraphArgs graph_args;
+  add_graph_command(app, graph_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -565,5 +726,6 @@ int main(int argc, char** argv) {
   }
   if (app.got_subcommand("bom")) return run_bom(bom_args);
   if (app.got_subcommand("deps")) return run_deps(app, deps_args);
+  if (app.got_subcommand("graph")) return run_graph(graph_args);
   return kUsageError;
 }

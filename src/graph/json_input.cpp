@@ -1,0 +1,114 @@
+#include "json_input.hpp"
+
+#include <array>
+
+namespace mlsc::graph::detail {
+
+namespace {
+
+// Deepest nesting of [ and { outside strings, with the offset where the limit is passed.
+std::optional<std::uint64_t> too_deep_at(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return i;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return std::nullopt;
+}
+
+int base64_value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+' || c == '-') return 62;  // standard and URL-safe alphabets
+  if (c == '/' || c == '_') return 63;
+  return -1;
+}
+
+}  // namespace
+
+Expected<json> parse_bounded_json(std::string_view text, const ParseLimits& limits) {
+  if (text.size() > limits.max_bytes) {
+    return Error{"document larger than " + std::to_string(limits.max_bytes) + " bytes"};
+  }
+  if (auto at = too_deep_at(text, limits.max_depth)) {
+    return Error::at(*at, "JSON nested deeper than " + std::to_string(limits.max_depth));
+  }
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    return Error::at(e.byte > 0 ? e.byte - 1 : 0, "invalid JSON");
+  }
+}
+
+std::optional<std::string> base64_decode(std::string_view in) {
+  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
+  if (in.size() % 4 == 1) return std::nullopt;
+  std::string out;
+  out.reserve(in.size() / 4 * 3 + 2);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    const int v = base64_value(c);
+    if (v < 0) return std::nullopt;
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+const json* member(const json& object, std::string_view key) {
+  if (!object.is_object()) return nullptr;
+  const auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
+std::string text(const json& object, std::string_view key) {
+  const json* v = member(object, key);
+  return v && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+const json& array_or_empty(const json& object, std::string_view key) {
+  static const json kEmpty = json::array();
+  const json* v = member(object, key);
+  return v && v->is_array() ? *v : kEmpty;
+}
+
+std::optional<std::string> digest_set_key(const json& digest_set) {
+  if (!digest_set.is_object()) return std::nullopt;
+  constexpr std::array<std::string_view, 5> kPreferred = {"sha256", "sha512", "sha384", "blake3",
+                                                          "gitCommit"};
+  for (const auto name : kPreferred) {
+    const auto value = text(digest_set, name);
+    if (auto key = digest_key(name, value)) return key;
+  }
+  for (const auto& [name, value] : digest_set.items()) {
+    if (!value.is_string()) continue;
+    if (auto key = digest_key(name, value.get<std::string>())) return key;
+  }
+  return std::nullopt;
+}
+
+}  // namespace mlsc::graph::detail
