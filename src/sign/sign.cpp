@@ -33,8 +33,11 @@ bool inside_model(const fs::path& model, const fs::path& p) {
   return !rel.empty() && *rel.begin() != ".." && rel != ".";
 }
 
-Expected<std::vector<Certificate>> load_chain(const std::vector<fs::path>& files,
-                                              const PrivateKey& key) {
+}  // namespace
+
+Expected<std::vector<Certificate>> load_signing_chain(const std::vector<fs::path>& files,
+                                                      const PrivateKey& key) {
+  if (files.empty()) return Error{"no signing certificate given"};
   std::vector<Certificate> chain;
   for (const auto& f : files) {
     auto certs = Certificate::load_pem_file(f);
@@ -52,6 +55,8 @@ Expected<std::vector<Certificate>> load_chain(const std::vector<fs::path>& files
   if (auto problem = chain.front().signing_usage_problem(); !problem.empty()) return Error{problem};
   return chain;
 }
+
+namespace {
 
 // Previous digests for --reuse, or why there are none (then everything is hashed).
 std::optional<PriorDigests> prior_for(const SignOptions& o, const PublicKey& signer,
@@ -100,7 +105,7 @@ Expected<SignResult> sign_model(const fs::path& model, const fs::path& private_k
   if (!key) return key.error();
   std::vector<Certificate> chain;
   if (!o.cert_chain.empty()) {
-    auto loaded = load_chain(o.cert_chain, *key);
+    auto loaded = load_signing_chain(o.cert_chain, *key);
     if (!loaded) return loaded.error();
     chain = std::move(*loaded);
   }

@@ -47,6 +47,11 @@ struct SignResult {
 // "<signature>.mlsc-cache": where the incremental-signing cache of a signature lives.
 std::filesystem::path sign_cache_path(const std::filesystem::path& signature);
 
+// Loads a certificate chain (PEM files, signing certificate first) for signing with `key`:
+// the signing certificate must hold the key's public key and allow digital signatures.
+Expected<std::vector<Certificate>> load_signing_chain(
+    const std::vector<std::filesystem::path>& files, const PrivateKey& key);
+
 // Signs and writes the bundle. Errors: unreadable key or certificates, a certificate that does
 // not belong to the key, a model that cannot be hashed, an unwritable signature.
 Expected<SignResult> sign_model(const std::filesystem::path& model,
