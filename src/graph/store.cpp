@@ -33,24 +33,31 @@ const std::string kInsertEdge =
 const std::string kInsertDocument =
     "INSERT INTO documents (digest, format, source, nodes, edges) VALUES ($1, $2, $3, $4, $5)";
 
-// The walks. Same text on both backends; only the join column pair differs by direction.
-// UNION removes a (node, depth) row seen before, the depth limit bounds the recursion, and the
-// outer GROUP BY keeps each node's shortest distance.
-std::string reach_sql(Direction d) {
+// The walks: a breadth-first search, one INSERT ... SELECT per level, into a per-connection
+// temporary table keyed by node id. Each node enters once, at its shortest distance, so a walk
+// touches every reachable edge once however many paths lead to a node (a recursive CTE can only
+// drop repeated (node, depth) rows and expands a node once per distance). Same text on both
+// backends; only the join column pair differs by direction.
+const std::string kWalkTable =
+    "CREATE TEMP TABLE IF NOT EXISTS walk (id BIGINT PRIMARY KEY, depth INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS walk_depth ON walk (depth, id);";
+const std::string kWalkClear = "DELETE FROM walk";
+const std::string kWalkStart = "INSERT INTO walk (id, depth) VALUES ($1, 0)";
+const std::string kWalkLevelExists = "SELECT 1 FROM walk WHERE depth = CAST($1 AS INTEGER) LIMIT 1";
+
+std::string walk_step_sql(Direction d) {
   const bool down = d == Direction::downstream;
   const std::string next = down ? "e.dst" : "e.src";
   const std::string here = down ? "e.src" : "e.dst";
-  return "WITH RECURSIVE reach (id, depth) AS ("
-         " SELECT CAST($1 AS BIGINT), 0"
-         " UNION"
-         " SELECT " +
-         next + ", r.depth + 1 FROM reach r JOIN edges e ON " + here +
-         " = r.id"
-         " WHERE r.depth < CAST($2 AS INTEGER))"
-         " SELECT n.key, n.kind, n.label, MIN(r.depth) AS hops FROM reach r"
-         " JOIN nodes n ON n.id = r.id WHERE r.id <> CAST($1 AS BIGINT)"
-         " GROUP BY n.id, n.key, n.kind, n.label ORDER BY hops, n.key";
+  // The WHERE clause also keeps SQLite from reading ON CONFLICT as a join constraint.
+  return "INSERT INTO walk (id, depth) SELECT " + next +
+         ", CAST($1 AS INTEGER) + 1 FROM walk w JOIN edges e ON " + here +
+         " = w.id WHERE w.depth = CAST($1 AS INTEGER) ON CONFLICT (id) DO NOTHING";
 }
+
+const std::string kWalkResult =
+    "SELECT n.key, n.kind, n.label, w.depth FROM walk w JOIN nodes n ON n.id = w.id"
+    " WHERE w.depth > 0 ORDER BY w.depth, n.key";
 
 // The neighbours one step back along a walk: for a downstream walk, the upstream ends of the
 // edges into `$1`.
@@ -211,6 +218,27 @@ Expected<std::optional<std::string>> GraphStore::resolve(std::string_view user_t
   return std::optional<std::string>();
 }
 
+Expected<std::vector<SqlRow>> GraphStore::walk(std::int64_t start, Direction direction,
+                                               int max_depth) {
+  // The table lives as long as the connection; each walk fills it inside a transaction that is
+  // rolled back at the end, so no walk sees another's rows.
+  if (auto r = conn_->execute_script(kWalkTable); !r) return r.error();
+  Transaction tx(*conn_);
+  if (auto r = tx.begin(); !r) return r.error();
+  if (auto r = conn_->query(kWalkClear, {}); !r) return r.error();
+  if (auto r = conn_->query(kWalkStart, params({start})); !r) return r.error();
+  const std::string step = walk_step_sql(direction);
+  for (std::int64_t depth = 0; depth < max_depth; ++depth) {
+    if (auto r = conn_->query(step, params({depth})); !r) return r.error();
+    auto more = conn_->query(kWalkLevelExists, params({depth + 1}));
+    if (!more) return more.error();
+    if (more->empty()) break;
+  }
+  auto rows = conn_->query(kWalkResult, {});
+  if (!rows) return rows.error();
+  return rows;  // tx rolls back here
+}
+
 Expected<std::vector<Reached>> GraphStore::reach(const std::string& key, Direction direction,
                                                  int max_depth) {
   if (max_depth < 1 || max_depth > kMaxDepthLimit) {
@@ -218,8 +246,7 @@ Expected<std::vector<Reached>> GraphStore::reach(const std::string& key, Directi
   }
   auto start = node_id(key);
   if (!start) return start.error();
-  auto rows =
-      conn_->query(reach_sql(direction), params({*start, static_cast<std::int64_t>(max_depth)}));
+  auto rows = walk(*start, direction, max_depth);
   if (!rows) return rows.error();
   std::vector<Reached> out;
   out.reserve(rows->size());

@@ -3,13 +3,17 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include <hdf5.h>
@@ -180,26 +184,39 @@ std::uint64_t current_vm_bytes() {
              : 0;
 }
 
-// The child inherits every descriptor of the scanner, including the write ends of pipes that
-// concurrent probes on other threads are waiting on; holding those open would delay those
-// probes' end-of-reply until this child exits. Keep only stdio and our own pipe.
-void close_other_descriptors(int keep) {
-  if (keep > 3) ::close_range(3, static_cast<unsigned>(keep - 1), 0);
-  ::close_range(static_cast<unsigned>(keep + 1), ~0U, 0);
+// The probe runs in a fresh process image: the scanner's own executable started again with
+// kChildEnv set. A fork() without exec of a multi-threaded scanner would inherit locks other
+// threads held at that moment (ASan's allocator did hang that way), and libhdf5 needs malloc.
+// The parent passes the file image as a memfd on kDataFd and reads the reply from kReplyFd.
+constexpr const char* kChildEnv = "MLSC_INTERNAL_HDF5_PROBE";
+constexpr const char* kChildArgv0 = "mlsc-hdf5-probe";
+constexpr int kDataFd = 3;
+constexpr int kReplyFd = 4;
+
+std::string encode_limits(const ProbeLimits& l) {
+  return std::to_string(l.timeout_seconds) + "," + std::to_string(l.max_attribute_bytes) + "," +
+         std::to_string(l.max_output_bytes) + "," + std::to_string(l.max_objects) + "," +
+         std::to_string(l.memory_headroom);
+}
+
+std::optional<ProbeLimits> decode_limits(const char* text) {
+  ProbeLimits l;
+  unsigned long long v[5];
+  if (std::sscanf(text, "%llu,%llu,%llu,%llu,%llu", &v[0], &v[1], &v[2], &v[3], &v[4]) != 5)
+    return std::nullopt;
+  l.timeout_seconds = static_cast<unsigned>(v[0]);
+  l.max_attribute_bytes = v[1];
+  l.max_output_bytes = v[2];
+  l.max_objects = v[3];
+  l.memory_headroom = v[4];
+  return l;
 }
 
 [[noreturn]] void child_main(ByteView data, int fd, const ProbeLimits& limits) {
-  close_other_descriptors(fd);
-  limit(RLIMIT_CORE, 0);
-  limit(RLIMIT_FSIZE, 0);
-  limit(RLIMIT_CPU, limits.timeout_seconds);
-  if (!kSanitized) {
-    if (const auto vm = current_vm_bytes(); vm > 0) limit(RLIMIT_AS, vm + limits.memory_headroom);
-  }
   Writer out(fd);
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   H5PLset_loading_state(0);  // never dlopen a filter plugin named by the file
-  // Read-only image over the caller's bytes: libhdf5 neither copies nor frees nor writes them.
+  // Read-only image over the mapped bytes: libhdf5 neither copies nor frees nor writes them.
   const hid_t file = H5LTopen_file_image(const_cast<std::uint8_t*>(data.data()), data.size(),
                                          H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE);
   if (file < 0) {
@@ -221,6 +238,36 @@ void close_other_descriptors(int keep) {
   out.u8(st.objects_truncated ? 1 : 0);
   out.u8('D');
   _exit(0);
+}
+
+bool started_as_probe_child() {
+  std::FILE* f = std::fopen("/proc/self/cmdline", "rb");
+  if (f == nullptr) return false;
+  char argv0[32] = {};
+  const std::size_t n = std::fread(argv0, 1, sizeof argv0 - 1, f);
+  std::fclose(f);
+  return n > 0 && std::strcmp(argv0, kChildArgv0) == 0;
+}
+
+// Runs before main() in every executable that links the probe: when this process is a probe
+// child (both the environment marker and argv[0] say so), do the probe and exit.
+__attribute__((constructor)) void run_probe_child_if_requested() {
+  const char* marker = std::getenv(kChildEnv);
+  if (marker == nullptr || !started_as_probe_child()) return;
+  const auto limits = decode_limits(marker);
+  if (!limits) _exit(3);
+  limit(RLIMIT_CORE, 0);
+  limit(RLIMIT_FSIZE, 0);
+  limit(RLIMIT_CPU, limits->timeout_seconds);
+  struct stat st {};
+  if (::fstat(kDataFd, &st) != 0 || st.st_size <= 0) _exit(4);
+  const auto size = static_cast<std::size_t>(st.st_size);
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, kDataFd, 0);
+  if (map == MAP_FAILED) _exit(5);
+  if (!kSanitized) {
+    if (const auto vm = current_vm_bytes(); vm > 0) limit(RLIMIT_AS, vm + limits->memory_headroom);
+  }
+  child_main(ByteView(static_cast<const std::uint8_t*>(map), size), kReplyFd, *limits);
 }
 
 // --- parent side ---------------------------------------------------------------------------
@@ -390,25 +437,84 @@ Expected<Superblock> check_superblock(ByteView data) {
   return sb;
 }
 
+namespace {
+
+// The file image for the child: a sealed-size anonymous file holding a copy of the bytes.
+Expected<int> image_memfd(ByteView data) {
+  const int fd = ::memfd_create("mlsc-hdf5-image", MFD_CLOEXEC);
+  if (fd < 0) return Error(std::string("memfd_create: ") + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t w = ::write(fd, data.data() + done, data.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      const int e = errno;
+      ::close(fd);
+      return Error(std::string("writing the HDF5 image for the probe: ") + std::strerror(e));
+    }
+    done += static_cast<std::size_t>(w);
+  }
+  return fd;
+}
+
+// The child's environment: ours, plus the marker carrying the limits.
+std::vector<std::string> child_environment(const ProbeLimits& limits) {
+  std::vector<std::string> env;
+  const std::string prefix = std::string(kChildEnv) + "=";
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    if (std::strncmp(*e, prefix.c_str(), prefix.size()) != 0) env.emplace_back(*e);
+  }
+  env.push_back(prefix + encode_limits(limits));
+  return env;
+}
+
+class SpawnActions {
+ public:
+  SpawnActions() { ::posix_spawn_file_actions_init(&a_); }
+  ~SpawnActions() { ::posix_spawn_file_actions_destroy(&a_); }
+  SpawnActions(const SpawnActions&) = delete;
+  SpawnActions& operator=(const SpawnActions&) = delete;
+  posix_spawn_file_actions_t* get() { return &a_; }
+
+ private:
+  posix_spawn_file_actions_t a_{};
+};
+
+Expected<pid_t> spawn_child(int image_fd, int reply_fd, const ProbeLimits& limits) {
+  SpawnActions actions;
+  // dup2 clears close-on-exec on the copies; everything else the scanner holds stays closed.
+  ::posix_spawn_file_actions_adddup2(actions.get(), image_fd, kDataFd);
+  ::posix_spawn_file_actions_adddup2(actions.get(), reply_fd, kReplyFd);
+  ::posix_spawn_file_actions_addclosefrom_np(actions.get(), kReplyFd + 1);
+  std::string argv0 = kChildArgv0;
+  char* argv[] = {argv0.data(), nullptr};
+  auto env = child_environment(limits);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = ::posix_spawn(&pid, "/proc/self/exe", actions.get(), nullptr, argv, envp.data());
+  if (rc != 0) return Error(std::string("starting the libhdf5 helper: ") + std::strerror(rc));
+  return pid;
+}
+
+}  // namespace
+
 Expected<Probe> probe(ByteView data, const ProbeLimits& limits) {
+  if (data.empty()) return Error("empty HDF5 image");
+  auto image = image_memfd(data);
+  if (!image) return image.error();
+  FdCloser image_closer(*image);
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return Error(std::string("pipe: ") + std::strerror(errno));
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(fds[0]);
-    ::close(fds[1]);
-    return Error(std::string("fork: ") + std::strerror(errno));
-  }
-  if (pid == 0) {
-    ::close(fds[0]);
-    child_main(data, fds[1], limits);
-  }
-  ::close(fds[1]);
   FdCloser closer(fds[0]);
+  auto pid = spawn_child(*image, fds[1], limits);
+  ::close(fds[1]);
+  if (!pid) return pid.error();
   std::string reply;
   const ReadEnd end = read_reply(fds[0], reply, limits);
-  if (end != ReadEnd::eof) ::kill(pid, SIGKILL);
-  const int status = wait_for(pid);
+  if (end != ReadEnd::eof) ::kill(*pid, SIGKILL);
+  const int status = wait_for(*pid);
   if (end == ReadEnd::deadline) {
     return Error("libhdf5 did not finish within " + std::to_string(limits.timeout_seconds) + " s");
   }
@@ -418,6 +524,10 @@ Expected<Probe> probe(ByteView data, const ProbeLimits& limits) {
     const int sig = WTERMSIG(status);
     const char* what = sig == SIGXCPU ? " (CPU limit)" : sig == SIGKILL ? " (killed)" : "";
     return Error("libhdf5 crashed on this file: signal " + std::to_string(sig) + what);
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+    return Error("the libhdf5 helper failed to start (exit " + std::to_string(WEXITSTATUS(status)) +
+                 ")");
   }
   return ReplyReader(reply).parse();
 }

@@ -5,15 +5,16 @@
 //   1. check_superblock() validates the superblock in-process with plain bounds-checked code
 //      (signature, version, field sizes, end-of-file address against the real size), so the
 //      common broken cases get a precise message and never reach libhdf5;
-//   2. probe() forks a child that opens the bytes as an in-memory file image (no copy, read
-//      only, filter plugins disabled), reads the string attributes Keras writes and sends them
-//      back over a pipe. The child runs under CPU, address-space, file-size and core limits and
-//      a wall-clock deadline; a crash, hang or limit hit is an answer ("unscannable"), not a
-//      crash of the scanner.
-// Residual risk: a libhdf5 bug that does damage without crashing (for example an infinite
-// loop is cut by the deadline, but a bug that returns wrong attribute text is not detected),
-// and fork() in a multi-threaded process: the child only runs libhdf5 and write(2), but a
-// lock held by another thread at fork time could make it hang until the deadline.
+//   2. probe() starts a child process (the scanner's own executable again, through
+//      posix_spawn, so no lock another thread held is inherited) that maps a copy of the bytes
+//      (a memfd) as a read-only in-memory file image, with filter plugins disabled, reads the
+//      string attributes Keras writes and sends them back over a pipe. The child runs under
+//      CPU, address-space, file-size and core limits and a wall-clock deadline; a crash, hang
+//      or limit hit is an answer ("unscannable"), not a crash of the scanner.
+// Costs: one copy of the file into the memfd (memory equal to the file while it is probed) and
+// a process start per .h5 file.
+// Residual risk: a libhdf5 bug that does damage without crashing (an infinite loop is cut by
+// the deadline, but a bug that returns wrong attribute text is not detected).
 #pragma once
 
 #include <cstdint>

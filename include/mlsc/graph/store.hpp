@@ -1,7 +1,7 @@
 // The lineage store: one schema and one set of SQL statements over SQLite (embedded, default)
-// or PostgreSQL (shared, for teams). Walks are recursive CTEs bounded by a depth limit; UNION
-// (not UNION ALL) drops a node already reached at the same depth, so cycles and diamonds cost
-// at most (nodes x depth limit) rows and always terminate.
+// or PostgreSQL (shared, for teams). Walks are breadth-first searches, one SQL statement per
+// level, that record each node once at its shortest distance: every reachable edge is read
+// once, cycles and diamonds cost nothing extra, and a depth limit bounds the levels.
 #pragma once
 
 #include <cstdint>
@@ -97,6 +97,9 @@ class GraphStore {
   explicit GraphStore(std::unique_ptr<SqlConnection> c) : conn_(std::move(c)) {}
   Expected<void> create_schema();
   Expected<std::int64_t> node_id(const std::string& key);
+  // Breadth-first walk from node `start`: rows (key, kind, label, depth) of every other node
+  // reached, at its shortest depth.
+  Expected<std::vector<SqlRow>> walk(std::int64_t start, Direction direction, int max_depth);
   Expected<std::vector<PathStep>> walk_back(const std::string& from, const std::string& to,
                                             Direction direction, int max_depth);
 
