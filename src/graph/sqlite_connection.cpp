@@ -151,9 +151,11 @@ Expected<std::unique_ptr<SqlConnection>> open_sqlite(const std::string& path) {
   sqlite3_busy_timeout(db.get(), 10'000);
   auto conn = std::make_unique<SqliteConnection>(std::move(db));
   // WAL: readers never block the writer; NORMAL sync is durable at checkpoints, enough for a
-  // store that can be rebuilt by re-ingesting its documents.
+  // store that can be rebuilt by re-ingesting its documents. Walks keep their visited table and
+  // sorts in memory (temp_store), not in temporary files.
   if (auto r = conn->execute_script(
-          "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144;");
+          "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144;"
+          " PRAGMA temp_store=MEMORY;");
       !r) {
     return r.error();
   }
