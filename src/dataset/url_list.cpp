@@ -33,6 +33,7 @@ Expected<void> add_entry(UrlList& list, std::string url, std::string_view hash, 
   if (url.empty()) return Error::at(offset, "empty url");
   if (url.size() > kMaxUrlBytes) return Error::at(offset, "url longer than 64 KiB");
   if (has_control(url)) return Error::at(offset, "url contains control characters");
+  if (!valid_utf8(url)) return Error::at(offset, "url is not valid UTF-8");
   UrlEntry e;
   e.url = std::move(url);
   e.offset = offset;
@@ -43,7 +44,7 @@ Expected<void> add_entry(UrlList& list, std::string url, std::string_view hash, 
   }
   if (!path.empty()) {
     auto p = sign::canonical_relative_path(path);
-    if (!p || has_control(path)) {
+    if (!p || has_control(path) || !valid_utf8(path)) {
       return Error::at(offset, "path '" + std::string(path) + "' is not a relative path inside the fetch directory");
     }
     e.path = std::move(*p);
