@@ -28,16 +28,24 @@ CORES=$(nproc)
 if [[ ! -f "$DIR/.complete" ]]; then
   echo "== generating $GB GB in $DIR ==" >&2
   rm -rf "$DIR"
-  mkdir -p "$DIR/samples" "$DIR/shards"
-  half=$(( GB * 500000000 ))
-  small=20000
-  per=$(( half / small ))
-  for ((d = 0; d < 100; d++)); do mkdir -p "$DIR/samples/$(printf %03d $d)"; done
-  head -c "$half" /dev/urandom | split -b "$per" -a 5 -d - "$DIR/samples/s"
-  i=0
-  for f in "$DIR"/samples/s*; do mv "$f" "$DIR/samples/$(printf %03d $(( i % 100 )))/"; i=$((i + 1)); done
-  shards=$(( (half + 249999999) / 250000000 ))
-  for ((s = 0; s < shards; s++)); do head -c 250000000 /dev/urandom > "$DIR/shards/shard-$(printf %04d $s).bin"; done
+  /usr/bin/python3 - "$DIR" "$GB" <<'PY'
+import os, sys
+root, gb = sys.argv[1], int(sys.argv[2])
+half = gb * 500_000_000
+small = 20_000
+per = half // small
+for i in range(small):
+    d = os.path.join(root, 'samples', f'{i % 100:03d}')
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, f's{i:05d}.bin'), 'wb') as f:
+        f.write(os.urandom(per))
+os.makedirs(os.path.join(root, 'shards'), exist_ok=True)
+shard = 250_000_000
+for s in range((half + shard - 1) // shard):
+    with open(os.path.join(root, 'shards', f'shard-{s:04d}.bin'), 'wb') as f:
+        for _ in range(shard // 10_000_000):
+            f.write(os.urandom(10_000_000))
+PY
   touch "$DIR/.complete"
 fi
 
