@@ -19,7 +19,8 @@ void build(const mlsc::dataset::UrlList& list) {
   auto m = mlsc::dataset::build_url_manifest(list, o);
   if (!m) return;
   // Whatever a list yields must survive its own statement.
-  auto back = mlsc::dataset::manifest_from_statement(nlohmann::json(mlsc::dataset::to_statement(*m)));
+  auto back =
+      mlsc::dataset::manifest_from_statement(nlohmann::json(mlsc::dataset::to_statement(*m)));
   if (!back || back->merkle_root != m->merkle_root) __builtin_trap();
 }
 

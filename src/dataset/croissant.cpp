@@ -24,9 +24,11 @@ constexpr std::string_view kCroissantNamespace = "mlcommons.org/croissant";
 
 template <class J>
 bool names_croissant(const J& v) {
-  if (v.is_string()) return v.template get<std::string>().find(kCroissantNamespace) != std::string::npos;
+  if (v.is_string())
+    return v.template get<std::string>().find(kCroissantNamespace) != std::string::npos;
   if (v.is_array() || v.is_object()) {
-    return std::any_of(v.begin(), v.end(), [](const J& e) { return e.is_string() && names_croissant(e); });
+    return std::any_of(v.begin(), v.end(),
+                       [](const J& e) { return e.is_string() && names_croissant(e); });
   }
   return false;
 }
@@ -109,7 +111,9 @@ std::string label(const CroissantFile& f) {
   return "FileObject '" + (f.name.empty() ? f.id.empty() ? f.pointer : f.id : f.name) + "'";
 }
 
-bool is_url(std::string_view s) { return s.find("://") != std::string_view::npos; }
+bool is_url(std::string_view s) {
+  return s.find("://") != std::string_view::npos;
+}
 
 struct EvpFree {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
@@ -120,15 +124,19 @@ struct FileClose {
 
 }  // namespace
 
-bool is_croissant(const nlohmann::json& doc) { return croissant_doc(doc); }
+bool is_croissant(const nlohmann::json& doc) {
+  return croissant_doc(doc);
+}
 
 Expected<CroissantDoc> parse_croissant(std::string_view text) {
   if (text.size() > kMaxCroissantBytes) return Error{"Croissant metadata larger than 64 MiB"};
-  if (sign::json_nesting_exceeds(text, kMaxCroissantDepth)) return Error{"Croissant metadata nested too deeply"};
+  if (sign::json_nesting_exceeds(text, kMaxCroissantDepth))
+    return Error{"Croissant metadata nested too deeply"};
   CroissantDoc doc;
   doc.document = ojson::parse(text, nullptr, false);
   if (doc.document.is_discarded()) return Error{"Croissant metadata is not valid JSON"};
-  if (!croissant_doc(doc.document)) return Error{"not Croissant metadata (no mlcommons.org/croissant context)"};
+  if (!croissant_doc(doc.document))
+    return Error{"not Croissant metadata (no mlcommons.org/croissant context)"};
   auto dist = doc.document.find("distribution");
   if (dist == doc.document.end()) return doc;
   if (dist->is_object()) {
@@ -142,7 +150,8 @@ Expected<CroissantDoc> parse_croissant(std::string_view text) {
   if (!dist->is_array()) return Error{"distribution is neither an array nor an object"};
   for (std::size_t i = 0; i < dist->size(); ++i) {
     const ojson& entry = (*dist)[i];
-    if (!entry.is_object()) return Error{"/distribution/" + std::to_string(i) + " is not an object"};
+    if (!entry.is_object())
+      return Error{"/distribution/" + std::to_string(i) + " is not an object"};
     if (!is_file_object(entry)) continue;
     auto f = file_of(entry, "/distribution/" + std::to_string(i));
     if (!f) return f.error();
@@ -199,7 +208,8 @@ std::vector<std::string> check_croissant(const CroissantDoc& doc, const DatasetM
     if (f.contained) continue;  // inside an archive: no file of its own to compare
     if (!match.local && !match.record) {
       if (!is_url(f.content_url) && (!f.sha256.empty() || !f.md5.empty())) {
-        errors.push_back(label(f) + ": contentUrl '" + f.content_url + "' is not a file of the dataset");
+        errors.push_back(label(f) + ": contentUrl '" + f.content_url +
+                         "' is not a file of the dataset");
       }
       continue;
     }
@@ -231,8 +241,10 @@ Expected<CroissantUpdate> update_croissant(const CroissantDoc& doc, const Datase
     }
     ojson& entry = u.document[ojson::json_pointer(f.pointer)];
     const std::string& sha = match.local ? match.local->sha256 : match.record->sha256;
-    if (f.sha256.empty()) ++u.filled;
-    else if (f.sha256 != sha) ++u.updated;
+    if (f.sha256.empty())
+      ++u.filled;
+    else if (f.sha256 != sha)
+      ++u.updated;
     entry["sha256"] = sha;
     if (!f.md5.empty() && match.local) {
       auto md5 = md5_file(root / match.local->path);
@@ -247,7 +259,8 @@ Expected<std::string> md5_file(const std::filesystem::path& file) {
   std::unique_ptr<std::FILE, FileClose> in(std::fopen(file.c_str(), "rb"));
   if (!in) return Error{file.string() + ": cannot open"};
   std::unique_ptr<EVP_MD_CTX, EvpFree> ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr) != 1) return Error{"MD5 is not available"};
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr) != 1)
+    return Error{"MD5 is not available"};
   std::vector<unsigned char> buf(1 << 20);
   for (;;) {
     const std::size_t n = std::fread(buf.data(), 1, buf.size(), in.get());

@@ -37,7 +37,9 @@ std::string_view to_string(FetchStatus s) {
   return "unknown";
 }
 
-std::string fetched_name(std::string_view url) { return sha256_hex(as_bytes(url)); }
+std::string fetched_name(std::string_view url) {
+  return sha256_hex(as_bytes(url));
+}
 
 FetchVerifier::FetchVerifier(const DatasetManifest& manifest) : records_(manifest.records) {
   by_url_.reserve(records_.size());
@@ -66,10 +68,12 @@ FetchVerdict FetchVerifier::verify_fetched(std::string_view url, ByteView bytes)
   return verify_digest(url, sha256_hex(bytes));
 }
 
-Expected<FetchReport> verify_fetch_dir(const DatasetManifest& manifest, const std::filesystem::path& fetch_dir,
-                                       unsigned threads, const std::optional<std::filesystem::path>& exclude) {
+Expected<FetchReport> verify_fetch_dir(const DatasetManifest& manifest,
+                                       const std::filesystem::path& fetch_dir, unsigned threads,
+                                       const std::optional<std::filesystem::path>& exclude) {
   std::error_code ec;
-  if (!std::filesystem::is_directory(fetch_dir, ec)) return Error{fetch_dir.string() + ": not a directory"};
+  if (!std::filesystem::is_directory(fetch_dir, ec))
+    return Error{fetch_dir.string() + ": not a directory"};
   sign::HashOptions h;
   h.hash = sign::HashType::sha256;
   h.allow_empty = true;
@@ -87,8 +91,8 @@ Expected<FetchReport> verify_fetch_dir(const DatasetManifest& manifest, const st
     const std::string name = r.path.empty() ? fetched_name(r.url) : r.path;
     auto it = present.find(name);
     if (it == present.end()) {
-      report.verdicts.push_back(refused(FetchStatus::missing, r.url, r.sha256, "",
-                                        "no content at " + name));
+      report.verdicts.push_back(
+          refused(FetchStatus::missing, r.url, r.sha256, "", "no content at " + name));
     } else {
       used[name] = true;
       FetchVerdict v{FetchStatus::ok, r.url, r.sha256, it->second, ""};

@@ -188,15 +188,18 @@ Expected<std::vector<T>> array_of(const json& predicate, const char* key, F pars
   out.reserve(arr->size());
   for (std::size_t i = 0; i < arr->size(); ++i) {
     auto v = parse((*arr)[i]);
-    if (!v) return Error{std::string("predicate.") + key + "[" + std::to_string(i) + "]: " + v.error().message};
+    if (!v)
+      return Error{std::string("predicate.") + key + "[" + std::to_string(i) +
+                   "]: " + v.error().message};
     out.push_back(std::move(*v));
   }
   return out;
 }
 
 Expected<void> read_predicate_texts(const json& p, DatasetManifest& m) {
-  for (auto [key, dest] : {std::pair{"name", &m.name}, std::pair{"source", &m.source},
-                           std::pair{"croissant", &m.croissant}, std::pair{"createdOn", &m.created_on}}) {
+  for (auto [key, dest] :
+       {std::pair{"name", &m.name}, std::pair{"source", &m.source},
+        std::pair{"croissant", &m.croissant}, std::pair{"createdOn", &m.created_on}}) {
     auto v = string_member(p, key, false);
     if (!v) return Error{std::string("predicate: ") + v.error().message};
     if (!v->empty()) *dest = *v;
@@ -222,10 +225,14 @@ bool valid_utf8(std::string_view s) {
     std::size_t len = 1;
     std::uint32_t cp = c;
     if (c >= 0x80) {
-      if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1FU;
-      else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0FU;
-      else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07U;
-      else return false;
+      if (c >= 0xC2 && c <= 0xDF)
+        len = 2, cp = c & 0x1FU;
+      else if (c >= 0xE0 && c <= 0xEF)
+        len = 3, cp = c & 0x0FU;
+      else if (c >= 0xF0 && c <= 0xF4)
+        len = 4, cp = c & 0x07U;
+      else
+        return false;
       if (i + len > s.size()) return false;
       for (std::size_t k = 1; k < len; ++k) {
         const auto cc = static_cast<unsigned char>(s[i + k]);
@@ -258,7 +265,8 @@ std::string merkle_root(const std::vector<DatasetFile>& files,
   std::sort(leaves.begin(), leaves.end());
   std::vector<merkle::Hash> hashes;
   hashes.reserve(leaves.size());
-  for (const auto& [key, sha] : leaves) hashes.push_back(merkle::leaf_hash(as_bytes(leaf_entry(key, sha))));
+  for (const auto& [key, sha] : leaves)
+    hashes.push_back(merkle::leaf_hash(as_bytes(leaf_entry(key, sha))));
   const merkle::Hash root = merkle::root(hashes);
   return sign::Digest::of(ByteView(root.data(), root.size())).hex();
 }
@@ -269,7 +277,8 @@ Expected<void> finalize(DatasetManifest& m) {
     if (!valid_utf8(*t)) return Error{"name, source or date is not valid UTF-8"};
   }
   for (const auto& r : m.records) {
-    if (!valid_utf8(r.url) || !valid_utf8(r.path)) return Error{"a record url or path is not valid UTF-8"};
+    if (!valid_utf8(r.url) || !valid_utf8(r.path))
+      return Error{"a record url or path is not valid UTF-8"};
   }
   for (const auto& f : m.files) {
     if (!valid_utf8(f.path)) return Error{"file path is not valid UTF-8: " + f.path};
@@ -279,10 +288,12 @@ Expected<void> finalize(DatasetManifest& m) {
   std::sort(m.records.begin(), m.records.end(),
             [](const DatasetRecord& a, const DatasetRecord& b) { return a.url < b.url; });
   for (std::size_t i = 1; i < m.files.size(); ++i) {
-    if (m.files[i].path == m.files[i - 1].path) return Error{"duplicate file path: " + m.files[i].path};
+    if (m.files[i].path == m.files[i - 1].path)
+      return Error{"duplicate file path: " + m.files[i].path};
   }
   for (std::size_t i = 1; i < m.records.size(); ++i) {
-    if (m.records[i].url == m.records[i - 1].url) return Error{"duplicate record url: " + m.records[i].url};
+    if (m.records[i].url == m.records[i - 1].url)
+      return Error{"duplicate record url: " + m.records[i].url};
   }
   m.merkle_root = merkle_root(m.files, m.records);
   return {};
@@ -296,7 +307,8 @@ Expected<DatasetManifest> build_manifest(const fs::path& dir, const ManifestOpti
   m.ignore_paths = canonical_ignores(options.ignore_paths);
   auto hashed = hash_directory(dir, options, m);
   if (!hashed) return hashed.error();
-  if (m.files.empty()) return Error{dir.string() + ": the dataset has no regular file (after exclusions)"};
+  if (m.files.empty())
+    return Error{dir.string() + ": the dataset has no regular file (after exclusions)"};
   if (options.read_croissant) read_croissant_metadata(dir, m);
   auto ok = finalize(m);
   if (!ok) return ok.error();
@@ -306,7 +318,8 @@ Expected<DatasetManifest> build_manifest(const fs::path& dir, const ManifestOpti
 nlohmann::ordered_json to_statement(const DatasetManifest& m) {
   using ojson = nlohmann::ordered_json;
   ojson files = ojson::array();
-  for (const auto& f : m.files) files.push_back({{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
+  for (const auto& f : m.files)
+    files.push_back({{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
   ojson records = ojson::array();
   for (const auto& r : m.records) {
     ojson rec = {{"url", r.url}, {"sha256", r.sha256}};
@@ -333,13 +346,15 @@ Expected<DatasetManifest> manifest_from_statement(const nlohmann::json& statemen
   if (!statement.is_object()) return Error{"statement is not a JSON object"};
   auto type = string_member(statement, "predicateType", true);
   if (!type) return Error{"statement: " + type.error().message};
-  if (*type != kPredicateType) return Error{"statement predicateType is '" + *type + "', not " + std::string(kPredicateType)};
+  if (*type != kPredicateType)
+    return Error{"statement predicateType is '" + *type + "', not " + std::string(kPredicateType)};
   const json* subject = member(statement, "subject");
   if (!subject || !subject->is_array() || subject->size() != 1) {
     return Error{"statement must have exactly one subject"};
   }
   const json* digest = member((*subject)[0], "digest");
-  auto root = digest ? string_member(*digest, "sha256", true) : Expected<std::string>(Error{"no digest"});
+  auto root =
+      digest ? string_member(*digest, "sha256", true) : Expected<std::string>(Error{"no digest"});
   if (!root || !is_hex64(*root)) return Error{"subject has no lowercase hex sha256 digest"};
   const json* predicate = member(statement, "predicate");
   if (!predicate || !predicate->is_object()) return Error{"statement has no predicate object"};

@@ -28,8 +28,8 @@ bool has_control(std::string_view s) {
 }
 
 // Checks the three values of one row and appends it.
-Expected<void> add_entry(UrlList& list, std::string url, std::string_view hash, std::string_view path,
-                         std::uint64_t offset) {
+Expected<void> add_entry(UrlList& list, std::string url, std::string_view hash,
+                         std::string_view path, std::uint64_t offset) {
   if (url.empty()) return Error::at(offset, "empty url");
   if (url.size() > kMaxUrlBytes) return Error::at(offset, "url longer than 64 KiB");
   if (has_control(url)) return Error::at(offset, "url contains control characters");
@@ -45,7 +45,8 @@ Expected<void> add_entry(UrlList& list, std::string url, std::string_view hash, 
   if (!path.empty()) {
     auto p = sign::canonical_relative_path(path);
     if (!p || has_control(path) || !valid_utf8(path)) {
-      return Error::at(offset, "path '" + std::string(path) + "' is not a relative path inside the fetch directory");
+      return Error::at(offset, "path '" + std::string(path) +
+                                   "' is not a relative path inside the fetch directory");
     }
     e.path = std::move(*p);
   }
@@ -169,7 +170,8 @@ Expected<Columns> columns_of(const std::vector<std::string>& header, const UrlLi
     *dest = *i;
   }
   if (!c.url) return Error::at(0, "no '" + o.url_column + "' column in the header");
-  if (!o.path_column.empty() && !c.path) return Error::at(0, "no '" + o.path_column + "' column in the header");
+  if (!o.path_column.empty() && !c.path)
+    return Error::at(0, "no '" + o.path_column + "' column in the header");
   return c;
 }
 
@@ -183,7 +185,8 @@ struct KeyTracker {
   bool duplicate = false;
 };
 
-Expected<std::string> json_text(const nlohmann::json& row, const std::string& key, std::uint64_t offset) {
+Expected<std::string> json_text(const nlohmann::json& row, const std::string& key,
+                                std::uint64_t offset) {
   if (key.empty()) return std::string();
   auto it = row.find(key);
   if (it == row.end() || it->is_null()) return std::string();
@@ -216,7 +219,8 @@ Expected<void> parse_json_line(std::string_view line, std::uint64_t offset, cons
   if (!hash) return hash.error();
   auto path = json_text(row, o.path_column, offset);
   if (!path) return path.error();
-  if (!o.path_column.empty() && path->empty()) return Error::at(offset, "no '" + o.path_column + "' value");
+  if (!o.path_column.empty() && path->empty())
+    return Error::at(offset, "no '" + o.path_column + "' value");
   if (!o.hash_column.empty() && row.contains(o.hash_column)) list.has_hash_column = true;
   return add_entry(list, std::move(*url), *hash, *path, offset);
 }
@@ -292,14 +296,18 @@ Expected<UrlList> parse_url_list_jsonl(std::string_view text, const UrlListOptio
 
 Expected<UrlList> read_url_list(const std::filesystem::path& file, const UrlListOptions& options) {
   if (file.extension() == ".parquet") {
-    return Error{file.string() + ": Parquet URL lists are not read by mlsc (no Arrow/Parquet library in "
+    return Error{file.string() +
+                 ": Parquet URL lists are not read by mlsc (no Arrow/Parquet library in "
                  "Debian); convert the list to CSV or JSON Lines first"};
   }
   const auto format = url_list_format(file);
-  if (!format) return Error{file.string() + ": unknown URL list format (expected .csv, .jsonl or .ndjson)"};
+  if (!format)
+    return Error{file.string() + ": unknown URL list format (expected .csv, .jsonl or .ndjson)"};
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(file, ec)) return Error{file.string() + ": not a regular file"};
-  if (std::filesystem::file_size(file, ec) > kMaxListBytes) return Error{file.string() + ": larger than 16 GiB"};
+  if (!std::filesystem::is_regular_file(file, ec))
+    return Error{file.string() + ": not a regular file"};
+  if (std::filesystem::file_size(file, ec) > kMaxListBytes)
+    return Error{file.string() + ": larger than 16 GiB"};
   auto mapped = MappedFile::open(file.string());
   if (!mapped) return mapped.error();
   const std::string_view text = as_chars(mapped->bytes());

@@ -1,4 +1,5 @@
 // A manifest of a URL list: one record per URL with the hash its content must have.
+#include <algorithm>
 #include <ctime>
 #include <unordered_map>
 
@@ -48,8 +49,8 @@ std::optional<DatasetRecord> record_of(const UrlEntry& e, const FetchedFiles* fe
     auto it = fetched->find(e.path.empty() ? fetched_name(e.url) : e.path);
     if (it != fetched->end()) {
       if (!e.sha256.empty() && e.sha256 != it->second.sha256) {
-        m.errors.push_back(e.url + ": the list says sha256 " + e.sha256 + ", the fetched content has " +
-                           it->second.sha256);
+        m.errors.push_back(e.url + ": the list says sha256 " + e.sha256 +
+                           ", the fetched content has " + it->second.sha256);
       }
       r.sha256 = it->second.sha256;
       r.size = it->second.size;
@@ -61,7 +62,8 @@ std::optional<DatasetRecord> record_of(const UrlEntry& e, const FetchedFiles* fe
 
 }  // namespace
 
-Expected<DatasetManifest> build_url_manifest(const UrlList& list, const UrlManifestOptions& options) {
+Expected<DatasetManifest> build_url_manifest(const UrlList& list,
+                                             const UrlManifestOptions& options) {
   DatasetManifest m;
   m.name = options.name;
   m.source = options.source;
@@ -73,7 +75,9 @@ Expected<DatasetManifest> build_url_manifest(const UrlList& list, const UrlManif
     if (!h) return h.error();
     fetched = &fetched_files;
   } else if (!list.has_hash_column) {
-    return Error{"the list has no hash column; name it (--hash-column) or give --fetch-dir to hash downloaded content"};
+    return Error{
+        "the list has no hash column; name it (--hash-column) or give --fetch-dir to hash "
+        "downloaded content"};
   }
   std::unordered_map<std::string, std::size_t> seen;  // url -> index in m.records
   std::size_t without_hash = 0;
@@ -99,6 +103,9 @@ Expected<DatasetManifest> build_url_manifest(const UrlList& list, const UrlManif
     m.warnings.push_back(std::to_string(without_hash) +
                          " URLs have neither a list hash nor downloaded content and were left out");
   }
+  // A URL listed on several rows reports its mismatch once.
+  std::sort(m.errors.begin(), m.errors.end());
+  m.errors.erase(std::unique(m.errors.begin(), m.errors.end()), m.errors.end());
   if (m.records.empty()) return Error{"the list yields no record"};
   auto ok = finalize(m);
   if (!ok) return ok.error();

@@ -31,7 +31,9 @@ std::string dump(const ojson& j) {
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-std::string short_hash(const std::string& h) { return h.size() > 16 ? h.substr(0, 16) + "…" : h; }
+std::string short_hash(const std::string& h) {
+  return h.size() > 16 ? h.substr(0, 16) + "…" : h;
+}
 
 // `dir` without a trailing slash, so "data/" names its manifest "data.manifest.sig".
 fs::path without_trailing_slash(const std::string& dir) {
@@ -53,19 +55,25 @@ fs::path default_output(const DatasetArgs& a) {
 Expected<sign::TrustMaterial> trust_of(const DatasetTrustArgs& t) {
   const int given = !t.public_key.empty() + !t.trust_anchor.empty() + !t.trusted_root.empty();
   if (given != 1) {
-    return Error{"give exactly one of --public-key, --trust-anchor, or --trusted-root with --identity and --issuer"};
+    return Error{
+        "give exactly one of --public-key, --trust-anchor, or --trusted-root with --identity and "
+        "--issuer"};
   }
   if (!t.trusted_root.empty()) {
-    if (t.identity.empty() || t.issuer.empty()) return Error{"--trusted-root needs --identity and --issuer"};
+    if (t.identity.empty() || t.issuer.empty())
+      return Error{"--trusted-root needs --identity and --issuer"};
     return sign::TrustMaterial{sign::TrustMode::sigstore, t.trusted_root, t.identity, t.issuer};
   }
-  if (!t.identity.empty() || !t.issuer.empty()) return Error{"--identity and --issuer go with --trusted-root"};
-  if (!t.public_key.empty()) return sign::TrustMaterial{sign::TrustMode::public_key, t.public_key, "", ""};
+  if (!t.identity.empty() || !t.issuer.empty())
+    return Error{"--identity and --issuer go with --trusted-root"};
+  if (!t.public_key.empty())
+    return sign::TrustMaterial{sign::TrustMode::public_key, t.public_key, "", ""};
   return sign::TrustMaterial{sign::TrustMode::certificate, t.trust_anchor, "", ""};
 }
 
 Expected<nlohmann::json> parse_bounded(std::string_view text) {
-  if (sign::json_nesting_exceeds(text, sign::kMaxBundleDepth)) return Error{"JSON nested too deeply"};
+  if (sign::json_nesting_exceeds(text, sign::kMaxBundleDepth))
+    return Error{"JSON nested too deeply"};
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded()) return Error{"not valid JSON"};
   return j;
@@ -75,7 +83,8 @@ Expected<nlohmann::json> parse_bounded(std::string_view text) {
 Expected<nlohmann::json> read_statement_unchecked(const fs::path& file) {
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) return Error{file.string() + ": not a regular file"};
-  if (fs::file_size(file, ec) > sign::kMaxBundleBytes) return Error{file.string() + ": larger than 128 MiB"};
+  if (fs::file_size(file, ec) > sign::kMaxBundleBytes)
+    return Error{file.string() + ": larger than 128 MiB"};
   auto mapped = MappedFile::open(file.string());
   if (!mapped) return mapped.error();
   const std::string_view text = as_chars(mapped->bytes());
@@ -97,7 +106,8 @@ struct Loaded {
 // Reads a manifest, verifying its signature when trust material is given. On failure prints
 // why and sets `rc` (1: the signature or statement is bad, 2: it could not be read).
 std::optional<Loaded> load_manifest(const std::string& file, const DatasetTrustArgs& trust,
-                                    bool allow_unchecked, const char* verb, std::ostream& err, int& rc) {
+                                    bool allow_unchecked, const char* verb, std::ostream& err,
+                                    int& rc) {
   Loaded l;
   nlohmann::json statement;
   if (trust.any() || !allow_unchecked) {
@@ -108,7 +118,8 @@ std::optional<Loaded> load_manifest(const std::string& file, const DatasetTrustA
       return std::nullopt;
     }
     const auto check = sign::verify_statement_file(file, *material, dataset::kPredicateType);
-    for (const auto& f : check.failures) err << "mlsc dataset " << verb << ": " << file << ": " << f.code << ": " << f.message << "\n";
+    for (const auto& f : check.failures)
+      err << "mlsc dataset " << verb << ": " << file << ": " << f.code << ": " << f.message << "\n";
     if (!check.ok()) {
       rc = check.input_error ? kExitUsage : kExitFailed;
       return std::nullopt;
@@ -156,7 +167,8 @@ Expected<DatasetManifest> build_from_args(const DatasetArgs& a, const fs::path& 
   return dataset::build_manifest(a.dir, o);
 }
 
-Expected<std::string> write_manifest(const DatasetArgs& a, const DatasetManifest& m, const fs::path& output) {
+Expected<std::string> write_manifest(const DatasetArgs& a, const DatasetManifest& m,
+                                     const fs::path& output) {
   const ojson statement = dataset::to_statement(m);
   if (a.write_unsigned) {
     auto ok = sign::write_file_atomically(output, dump(statement));
@@ -184,13 +196,16 @@ ojson manifest_json(const DatasetManifest& m, const std::string& output, const s
           {"warnings", m.warnings}};
 }
 
-void print_manifest_text(const DatasetManifest& m, const std::string& output, const std::string& how,
-                         std::ostream& out) {
+void print_manifest_text(const DatasetManifest& m, const std::string& output,
+                         const std::string& how, std::ostream& out) {
   out << "mlsc dataset manifest: " << m.name << "\n";
-  if (!m.files.empty()) out << "  files:       " << m.files.size() << " (" << human_bytes(m.bytes_hashed) << " hashed)\n";
+  if (!m.files.empty())
+    out << "  files:       " << m.files.size() << " (" << human_bytes(m.bytes_hashed)
+        << " hashed)\n";
   if (!m.records.empty()) out << "  records:     " << m.records.size() << " URLs\n";
   out << "  merkle root: " << m.merkle_root << "\n";
-  if (!m.croissant.empty()) out << "  croissant:   " << m.croissant << (m.errors.empty() ? " (hashes agree)" : "") << "\n";
+  if (!m.croissant.empty())
+    out << "  croissant:   " << m.croissant << (m.errors.empty() ? " (hashes agree)" : "") << "\n";
   for (const auto& w : m.warnings) out << "  warning:     " << w << "\n";
   for (const auto& e : m.errors) out << "  error:       " << e << "\n";
   if (!how.empty()) out << "  wrote:       " << output << " (" << how << ")\n";
@@ -207,9 +222,11 @@ ojson diff_json(const dataset::DatasetDiff& d, const char* added, const char* re
   return {{added, d.added}, {removed, d.removed}, {"changed", std::move(changed)}};
 }
 
-void print_diff_lines(const dataset::DatasetDiff& d, const char* added, const char* removed, std::ostream& out) {
+void print_diff_lines(const dataset::DatasetDiff& d, const char* added, const char* removed,
+                      std::ostream& out) {
   for (const auto& c : d.changed) {
-    out << "    changed  " << c.key << "  (" << short_hash(c.old_sha256) << " -> " << short_hash(c.new_sha256) << ")\n";
+    out << "    changed  " << c.key << "  (" << short_hash(c.old_sha256) << " -> "
+        << short_hash(c.new_sha256) << ")\n";
   }
   for (const auto& r : d.removed) out << "    " << removed << "  " << r << "\n";
   for (const auto& x : d.added) out << "    " << added << "  " << x << "\n";
@@ -261,7 +278,8 @@ int run_dataset_manifest(const DatasetArgs& a, std::ostream& out, std::ostream& 
     out << dump(manifest_json(*m, output.string(), how));
   } else {
     print_manifest_text(*m, output.string(), how, out);
-    if (!m->errors.empty()) out << "  not written: the dataset's own metadata disagrees with its files\n";
+    if (!m->errors.empty())
+      out << "  not written: the dataset's own metadata disagrees with its files\n";
   }
   return m->errors.empty() ? kExitOk : kExitFailed;
 }
@@ -282,14 +300,19 @@ int run_dataset_verify(const DatasetArgs& a, std::ostream& out, std::ostream& er
   }
   const bool ok = d->empty();
   if (a.format == "json") {
-    ojson j = {{"dataset", a.dir}, {"manifest", a.manifest}, {"name", l->manifest.name},
-               {"merkleRoot", l->manifest.merkle_root}, {"signer", l->signer},
-               {"signatureChecked", !l->signer.empty()}, {"ok", ok}};
+    ojson j = {{"dataset", a.dir},
+               {"manifest", a.manifest},
+               {"name", l->manifest.name},
+               {"merkleRoot", l->manifest.merkle_root},
+               {"signer", l->signer},
+               {"signatureChecked", !l->signer.empty()},
+               {"ok", ok}};
     j.update(diff_json(*d, "extra", "missing"));
     out << dump(j);
   } else {
     out << "mlsc dataset verify: " << a.dir << " against " << a.manifest << "\n";
-    out << "  signer:   " << (l->signer.empty() ? "(unsigned statement: signature not checked)" : l->signer) << "\n";
+    out << "  signer:   "
+        << (l->signer.empty() ? "(unsigned statement: signature not checked)" : l->signer) << "\n";
     out << "  manifest: " << l->manifest.name << ", " << l->manifest.files.size() << " files, root "
         << short_hash(l->manifest.merkle_root) << "\n";
     out << "  result:   " << (ok ? "OK" : "FAILED") << " (" << d->changed.size() << " changed, "
@@ -316,16 +339,26 @@ int run_dataset_fetch_verify(const DatasetArgs& a, std::ostream& out, std::ostre
     ojson refused = ojson::array();
     for (const auto& v : report->verdicts) {
       if (v.ok()) continue;
-      refused.push_back({{"status", dataset::to_string(v.status)}, {"url", v.url},
-                         {"expected", v.expected}, {"actual", v.actual}, {"message", v.message}});
+      refused.push_back({{"status", dataset::to_string(v.status)},
+                         {"url", v.url},
+                         {"expected", v.expected},
+                         {"actual", v.actual},
+                         {"message", v.message}});
     }
-    out << dump({{"manifest", a.manifest}, {"fetchDir", a.fetch_dir}, {"signer", l->signer},
-                 {"accepted", report->accepted}, {"refused", report->refused}, {"refusals", refused}});
+    out << dump({{"manifest", a.manifest},
+                 {"fetchDir", a.fetch_dir},
+                 {"signer", l->signer},
+                 {"accepted", report->accepted},
+                 {"refused", report->refused},
+                 {"refusals", refused}});
   } else {
     for (const auto& v : report->verdicts) {
-      if (!v.ok()) out << "refused " << dataset::to_string(v.status) << "  " << v.url << ": " << v.message << "\n";
+      if (!v.ok())
+        out << "refused " << dataset::to_string(v.status) << "  " << v.url << ": " << v.message
+            << "\n";
     }
-    out << "mlsc dataset fetch-verify: " << report->accepted << " accepted, " << report->refused << " refused\n";
+    out << "mlsc dataset fetch-verify: " << report->accepted << " accepted, " << report->refused
+        << " refused\n";
   }
   return report->ok() ? kExitOk : kExitFailed;
 }
@@ -335,24 +368,32 @@ int run_dataset_diff(const DatasetArgs& a, std::ostream& out, std::ostream& err)
   std::string signer_a, signer_b;
   auto ma = manifest_or_directory(a.a, a, signer_a, rc, err);
   if (!ma) {
-    if (!ma.error().message.empty()) err << "mlsc dataset diff: " << a.a << ": " << ma.error().describe() << "\n";
+    if (!ma.error().message.empty())
+      err << "mlsc dataset diff: " << a.a << ": " << ma.error().describe() << "\n";
     return rc == kExitOk ? kExitUsage : rc;
   }
   auto mb = manifest_or_directory(a.b, a, signer_b, rc, err);
   if (!mb) {
-    if (!mb.error().message.empty()) err << "mlsc dataset diff: " << a.b << ": " << mb.error().describe() << "\n";
+    if (!mb.error().message.empty())
+      err << "mlsc dataset diff: " << a.b << ": " << mb.error().describe() << "\n";
     return rc == kExitOk ? kExitUsage : rc;
   }
   const auto d = dataset::diff_manifests(*ma, *mb);
   if (a.format == "json") {
-    ojson j = {{"a", a.a}, {"b", a.b}, {"rootA", ma->merkle_root}, {"rootB", mb->merkle_root},
-               {"signaturesChecked", a.trust.any()}, {"identical", d.empty()}};
+    ojson j = {{"a", a.a},
+               {"b", a.b},
+               {"rootA", ma->merkle_root},
+               {"rootB", mb->merkle_root},
+               {"signaturesChecked", a.trust.any()},
+               {"identical", d.empty()}};
     j.update(diff_json(d, "added", "removed"));
     out << dump(j);
   } else {
-    out << "mlsc dataset diff: " << a.a << " (" << short_hash(ma->merkle_root) << ") -> " << a.b << " ("
-        << short_hash(mb->merkle_root) << ")" << (a.trust.any() ? "" : ", signatures not checked") << "\n";
-    out << "  " << d.added.size() << " added, " << d.removed.size() << " removed, " << d.changed.size() << " changed\n";
+    out << "mlsc dataset diff: " << a.a << " (" << short_hash(ma->merkle_root) << ") -> " << a.b
+        << " (" << short_hash(mb->merkle_root) << ")"
+        << (a.trust.any() ? "" : ", signatures not checked") << "\n";
+    out << "  " << d.added.size() << " added, " << d.removed.size() << " removed, "
+        << d.changed.size() << " changed\n";
     print_diff_lines(d, "added  ", "removed", out);
   }
   return d.empty() ? kExitOk : kExitFailed;
@@ -361,7 +402,8 @@ int run_dataset_diff(const DatasetArgs& a, std::ostream& out, std::ostream& err)
 int run_dataset_croissant(const DatasetArgs& a, std::ostream& out, std::ostream& err) {
   const auto file = dataset::find_croissant(a.dir);
   if (!file) {
-    err << "mlsc dataset croissant: " << a.dir << " has no Croissant metadata (croissant.json or metadata.json)\n";
+    err << "mlsc dataset croissant: " << a.dir
+        << " has no Croissant metadata (croissant.json or metadata.json)\n";
     return kExitUsage;
   }
   auto mapped = MappedFile::open(file->string());
@@ -381,8 +423,8 @@ int run_dataset_croissant(const DatasetArgs& a, std::ostream& out, std::ostream&
   }
   if (!a.write) {
     const auto errors = dataset::check_croissant(*doc, *m, a.dir);
-    out << "mlsc dataset croissant: " << file->string() << ": " << doc->files.size() << " FileObjects, "
-        << errors.size() << " mismatches\n";
+    out << "mlsc dataset croissant: " << file->string() << ": " << doc->files.size()
+        << " FileObjects, " << errors.size() << " mismatches\n";
     for (const auto& e : errors) out << "  error: " << e << "\n";
     return errors.empty() ? kExitOk : kExitFailed;
   }
@@ -396,8 +438,8 @@ int run_dataset_croissant(const DatasetArgs& a, std::ostream& out, std::ostream&
     err << "mlsc dataset croissant: " << ok.error().describe() << "\n";
     return kExitUsage;
   }
-  out << "mlsc dataset croissant: wrote " << file->string() << ": " << updated->filled << " sha256 filled, "
-      << updated->updated << " updated\n";
+  out << "mlsc dataset croissant: wrote " << file->string() << ": " << updated->filled
+      << " sha256 filled, " << updated->updated << " updated\n";
   for (const auto& u : updated->unmatched) out << "  not in the dataset: " << u << "\n";
   return kExitOk;
 }

@@ -24,7 +24,8 @@ std::string croissant(const std::string& distribution) {
 TEST(Croissant, RecognisesTheVocabularyAndReadsFileObjects) {
   auto doc = parse_croissant(croissant(R"([
     {"@type": "cr:FileObject", "@id": "a", "name": "a.txt", "contentUrl": "data/a.txt",
-     "encodingFormat": "text/plain", "sha256": ")" + std::string(64, 'A') + R"("},
+     "encodingFormat": "text/plain", "sha256": ")" +
+                                       std::string(64, 'A') + R"("},
     {"@type": "cr:FileSet", "@id": "imgs", "includes": "*.jpg"},
     {"@type": "cr:FileObject", "@id": "inner", "contentUrl": "x.csv", "containedIn": {"@id": "zip"},
      "md5": "5D41402ABC4B2A76B9719D911017C592"}])"));
@@ -34,7 +35,8 @@ TEST(Croissant, RecognisesTheVocabularyAndReadsFileObjects) {
   EXPECT_EQ(doc->files[0].pointer, "/distribution/0");
   EXPECT_TRUE(doc->files[1].contained);
   EXPECT_EQ(doc->files[1].md5, "5d41402abc4b2a76b9719d911017c592");
-  EXPECT_FALSE(parse_croissant(R"({"@context": {"@vocab": "https://schema.org/"}, "distribution": []})"));
+  EXPECT_FALSE(
+      parse_croissant(R"({"@context": {"@vocab": "https://schema.org/"}, "distribution": []})"));
   EXPECT_FALSE(parse_croissant(croissant(R"([{"@type": "cr:FileObject", "sha256": "abc"}])")));
   EXPECT_FALSE(parse_croissant(croissant(R"([{"@type": "cr:FileObject", "sha256": 5}])")));
   EXPECT_FALSE(parse_croissant(croissant("7")));
@@ -47,9 +49,11 @@ TEST(Croissant, ManifestReportsMismatchedSha256AndMd5) {
   write_file(d.path() / "data" / "b.txt", "world");
   // b.txt's md5 is that of "hello": wrong.
   write_file(d.path() / "croissant.json", croissant(R"([
-    {"@type": "cr:FileObject", "name": "a.txt", "contentUrl": "data/a.txt", "sha256": ")" + kHello + R"("},
+    {"@type": "cr:FileObject", "name": "a.txt", "contentUrl": "data/a.txt", "sha256": ")" +
+                                                    kHello + R"("},
     {"@type": "cr:FileObject", "name": "b.txt", "contentUrl": "data/b.txt", "md5": "5d41402abc4b2a76b9719d911017c592"},
-    {"@type": "cr:FileObject", "name": "gone", "contentUrl": "data/gone.txt", "sha256": ")" + kHello + R"("}])"));
+    {"@type": "cr:FileObject", "name": "gone", "contentUrl": "data/gone.txt", "sha256": ")" +
+                                                    kHello + R"("}])"));
   ManifestOptions o;
   o.threads = 2;
   auto m = build_manifest(d.path(), o);
@@ -64,7 +68,7 @@ TEST(Croissant, ManifestReportsMismatchedSha256AndMd5) {
 TEST(Croissant, UpdateFillsSha256AndRefreshesMd5KeepingTheRest) {
   ScratchDir d;
   write_file(d.path() / "data" / "a.txt", "hello");
-  write_file(d.path() / "data" / "b.txt", "world");
+  write_file(d.path() / "b.txt", "world");  // at the root: matched by name below
   const auto text = croissant(R"([
     {"@type": "cr:FileObject", "name": "a.txt", "contentUrl": "data/a.txt", "description": "keep me"},
     {"@type": "cr:FileObject", "name": "b.txt", "contentUrl": "https://host.example/b.txt",

@@ -50,7 +50,7 @@ TEST(FetchDir, RefusesChangedMissingAndUnlistedContent) {
   EXPECT_TRUE(ok->ok());
   EXPECT_EQ(ok->accepted, 2U);
 
-  write_file(d.path() / "imgs" / "2.jpg", "w0rld");        // the server now sends other bytes
+  write_file(d.path() / "imgs" / "2.jpg", "w0rld");  // the server now sends other bytes
   std::filesystem::remove(d.path() / fetched_name("https://x/1.jpg"));
   write_file(d.path() / "stray.bin", "x");
   auto bad = verify_fetch_dir(m, d.path(), 2);
@@ -58,7 +58,8 @@ TEST(FetchDir, RefusesChangedMissingAndUnlistedContent) {
   EXPECT_EQ(bad->accepted, 0U);
   EXPECT_EQ(bad->refused, 3U);
   std::vector<std::string> seen;
-  for (const auto& v : bad->verdicts) seen.push_back(std::string(to_string(v.status)) + " " + v.url);
+  for (const auto& v : bad->verdicts)
+    seen.push_back(std::string(to_string(v.status)) + " " + v.url);
   EXPECT_EQ(seen, (std::vector<std::string>{"missing https://x/1.jpg", "changed https://x/2.jpg",
                                             "not-listed stray.bin"}));
 }

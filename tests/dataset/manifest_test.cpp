@@ -19,7 +19,8 @@ const std::string kWorld = "486ea46224d1bb4fb680f34f7c9ad96a8f24ec88be73ea8e5a6c
 const std::string kEmpty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 TEST(DatasetMerkle, RootsMatchHandComputedRfc6962Values) {
-  // Computed independently: leaf = SHA256(0x00 || key || 0x00 || hex), node = SHA256(0x01 || l || r).
+  // Computed independently: leaf = SHA256(0x00 || key || 0x00 || hex), node = SHA256(0x01 || l ||
+  // r).
   EXPECT_EQ(merkle_root({}, {}), kEmpty);  // MTH({}) = SHA256("")
   EXPECT_EQ(merkle_root({{"a", 5, kHello}}, {}),
             "b13b03de84ea697aa3c87625aaf751b88ff7d6dd7701053ea698b287a234b0d9");
@@ -27,7 +28,8 @@ TEST(DatasetMerkle, RootsMatchHandComputedRfc6962Values) {
   EXPECT_EQ(merkle_root({{"b/c", 5, kWorld}, {"a", 5, kHello}}, {}),
             "a0bca3faffa4892625592066b107d5c92d132f8abe898b2058bd3f5518a567a6");
   // Three leaves: RFC 6962 splits at the largest power of two below n, node(node(l0,l1), l2).
-  EXPECT_EQ(merkle_root({{"b/c", 5, kWorld}, {"a", 5, kHello}}, {{"https://x.example/1.jpg", kEmpty, {}, ""}}),
+  EXPECT_EQ(merkle_root({{"b/c", 5, kWorld}, {"a", 5, kHello}},
+                        {{"https://x.example/1.jpg", kEmpty, {}, ""}}),
             "99225f128ddfdbd68e51b2e969bc0c943483f705b9564986fcef2099e275d344");
 }
 
@@ -96,7 +98,8 @@ TEST(DatasetManifest, StatementWithAForgedRootOrBadEntriesIsRefused) {
   traversal["predicate"]["files"][0]["path"] = "../etc/passwd";
   EXPECT_FALSE(manifest_from_statement(traversal));
   auto upper = s;
-  upper["predicate"]["files"][0]["sha256"] = "2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824";
+  upper["predicate"]["files"][0]["sha256"] =
+      "2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824";
   EXPECT_FALSE(manifest_from_statement(upper));
   auto dup = s;
   dup["predicate"]["files"].push_back(dup["predicate"]["files"][0]);
@@ -153,13 +156,16 @@ TEST(DatasetSign, SignedManifestVerifiesAndATamperedOneDoesNot) {
   const auto pub = sign::testing::public_key_of(key);
   auto bundle = sign::sign_statement(to_statement(*m), key);
   ASSERT_TRUE(bundle) << bundle.error().describe();
-  auto check = sign::verify_statement_bundle(*bundle, {sign::TrustMode::public_key, pub, "", ""}, kPredicateType);
+  auto check = sign::verify_statement_bundle(*bundle, {sign::TrustMode::public_key, pub, "", ""},
+                                             kPredicateType);
   ASSERT_TRUE(check.ok());
   auto back = manifest_from_statement(check.verified.statement);
   ASSERT_TRUE(back);
   EXPECT_EQ(back->merkle_root, m->merkle_root);
   bundle->envelope.payload.back() ^= 1U;
-  EXPECT_FALSE(sign::verify_statement_bundle(*bundle, {sign::TrustMode::public_key, pub, "", ""}, kPredicateType).ok());
+  EXPECT_FALSE(sign::verify_statement_bundle(*bundle, {sign::TrustMode::public_key, pub, "", ""},
+                                             kPredicateType)
+                   .ok());
 }
 
 }  // namespace

@@ -18,12 +18,15 @@ const std::string kHelloUpper = "2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425
 
 TEST(UrlListCsv, ReadsQuotedFieldsWithCommasQuotesAndNewlines) {
   const std::string csv =
-      "\xEF\xBB\xBF" "caption,url,sha256\r\n"
-      "\"a, \"\"quoted\"\"\ncaption\",https://x.example/a.jpg?q=1,2," + kHelloUpper + "\r\n";
+      "\xEF\xBB\xBF"
+      "caption,url,sha256\r\n"
+      "\"a, \"\"quoted\"\"\ncaption\",https://x.example/a.jpg?q=1,2," +
+      kHelloUpper + "\r\n";
   // The row above has an unquoted comma in the URL column: 4 fields for 3 columns.
   EXPECT_FALSE(parse_url_list_csv(csv, {}));
-  const std::string good = "caption,url,sha256\r\n\"a, \"\"quoted\"\"\ncaption\",\"https://x.example/a.jpg?q=1,2\"," +
-                           kHelloUpper + "\r\n\nplain,https://x.example/b.jpg,\n";
+  const std::string good =
+      "caption,url,sha256\r\n\"a, \"\"quoted\"\"\ncaption\",\"https://x.example/a.jpg?q=1,2\"," +
+      kHelloUpper + "\r\n\nplain,https://x.example/b.jpg,\n";
   auto list = parse_url_list_csv(good, {});
   ASSERT_TRUE(list) << list.error().describe();
   ASSERT_EQ(list->entries.size(), 2U);
@@ -41,22 +44,23 @@ TEST(UrlListCsv, RefusesHostileQuotingWithTheOffset) {
     ASSERT_TRUE(r.error().offset.has_value()) << r.error().message;
     EXPECT_EQ(*r.error().offset, offset) << r.error().message;
   };
-  expect_error_at("url\n\"https://x/unterminated\n", 4);          // quote never closed
-  expect_error_at("url\nhttps://x/\"inner\"\n", 14);               // quote inside unquoted
-  expect_error_at("url\n\"https://x/\"trailing\n", 16);           // text after a closing quote
-  expect_error_at(std::string("url\nhttps://x/\0a\n", 17), 14);    // NUL byte
-  expect_error_at("url,sha256\nhttps://x/,zz\n", 11);              // hash not hex
-  expect_error_at("url,sha256\n,\n", 11);                          // empty url
-  expect_error_at("url\rhttps://x/\n", 3);                         // bare CR
+  expect_error_at("url\n\"https://x/unterminated\n", 4);         // quote never closed
+  expect_error_at("url\nhttps://x/\"inner\"\n", 14);             // quote inside unquoted
+  expect_error_at("url\n\"https://x/\"trailing\n", 16);          // text after a closing quote
+  expect_error_at(std::string("url\nhttps://x/\0a\n", 17), 14);  // NUL byte
+  expect_error_at("url,sha256\nhttps://x/,zz\n", 11);            // hash not hex
+  expect_error_at("url,sha256\n,\n", 11);                        // empty url
+  expect_error_at("url\rhttps://x/\n", 3);                       // bare CR
   EXPECT_FALSE(parse_url_list_csv("", {}));
-  EXPECT_FALSE(parse_url_list_csv("link\nhttps://x/\n", {}));      // no url column
+  EXPECT_FALSE(parse_url_list_csv("link\nhttps://x/\n", {}));                // no url column
   EXPECT_FALSE(parse_url_list_csv("url,url\nhttps://a/,https://b/\n", {}));  // ambiguous column
 }
 
 TEST(UrlListCsv, BoundsFieldsAndColumns) {
   EXPECT_FALSE(parse_url_list_csv("url\n" + std::string(kMaxFieldBytes + 1, 'a') + "\n", {}));
   std::string wide;
-  for (std::size_t i = 0; i <= kMaxColumns; ++i) wide += (i ? ",c" : "url") + (i ? std::to_string(i) : "");
+  for (std::size_t i = 0; i <= kMaxColumns; ++i)
+    wide += (i ? ",c" : "url") + (i ? std::to_string(i) : "");
   EXPECT_FALSE(parse_url_list_csv(wide + "\n", {}));
   EXPECT_FALSE(parse_url_list_csv("url\nhttps://x/" + std::string(kMaxUrlBytes, 'a') + "\n", {}));
 }
@@ -73,8 +77,9 @@ TEST(UrlListCsv, PathColumnMustStayInsideTheFetchDirectory) {
 }
 
 TEST(UrlListJsonl, ReadsRowsAndRefusesAmbiguousOnes) {
-  const std::string jsonl = "{\"url\": \"https://x/1\", \"sha256\": \"" + kHello +
-                            "\", \"caption\": {\"nested\": [1]}}\n\n{\"url\": \"https://x/2\", \"sha256\": null}\n";
+  const std::string jsonl =
+      "{\"url\": \"https://x/1\", \"sha256\": \"" + kHello +
+      "\", \"caption\": {\"nested\": [1]}}\n\n{\"url\": \"https://x/2\", \"sha256\": null}\n";
   auto list = parse_url_list_jsonl(jsonl, {});
   ASSERT_TRUE(list) << list.error().describe();
   ASSERT_EQ(list->entries.size(), 2U);
@@ -101,7 +106,8 @@ TEST(UrlListFile, ParquetIsRefusedPlainly) {
 }
 
 TEST(UrlManifest, TakesHashesFromTheListOrFromFetchedContent) {
-  auto list = parse_url_list_csv("url,sha256\nhttps://x/1," + kHello + "\nhttps://x/2,\nhttps://x/1," + kHello + "\n", {});
+  auto list = parse_url_list_csv(
+      "url,sha256\nhttps://x/1," + kHello + "\nhttps://x/2,\nhttps://x/1," + kHello + "\n", {});
   ASSERT_TRUE(list);
   UrlManifestOptions o;
   o.name = "urls";
@@ -125,7 +131,8 @@ TEST(UrlManifest, TakesHashesFromTheListOrFromFetchedContent) {
   ASSERT_TRUE(bad);
   ASSERT_EQ(bad->errors.size(), 1U);
 
-  auto clash = parse_url_list_csv("url,sha256\nhttps://x/1," + kHello + "\nhttps://x/1," + kWorld + "\n", {});
+  auto clash = parse_url_list_csv(
+      "url,sha256\nhttps://x/1," + kHello + "\nhttps://x/1," + kWorld + "\n", {});
   ASSERT_TRUE(clash);
   o.fetch_dir.reset();
   EXPECT_FALSE(build_url_manifest(*clash, o));

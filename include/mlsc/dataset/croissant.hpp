@@ -22,12 +22,12 @@ inline constexpr std::size_t kMaxCroissantDepth = 64;
 inline constexpr std::string_view kCroissantNames[] = {"croissant.json", "metadata.json"};
 
 struct CroissantFile {
-  std::string pointer;    // JSON pointer of the FileObject, e.g. "/distribution/3"
-  std::string id;         // @id, may be empty
+  std::string pointer;  // JSON pointer of the FileObject, e.g. "/distribution/3"
+  std::string id;       // @id, may be empty
   std::string name;
   std::string content_url;
-  std::string sha256;  // lowercase hex or empty
-  std::string md5;     // lowercase hex or empty
+  std::string sha256;      // lowercase hex or empty
+  std::string md5;         // lowercase hex or empty
   bool contained = false;  // has containedIn: contentUrl is inside an archive, not on disk
 };
 
@@ -64,8 +64,8 @@ std::vector<std::string> check_croissant(const CroissantDoc& doc, const DatasetM
 
 struct CroissantUpdate {
   nlohmann::ordered_json document;
-  std::size_t filled = 0;   // sha256 added where there was none
-  std::size_t updated = 0;  // sha256 replaced
+  std::size_t filled = 0;              // sha256 added where there was none
+  std::size_t updated = 0;             // sha256 replaced
   std::vector<std::string> unmatched;  // FileObjects with no manifest entry
 };
 // Sets `sha256` of every matched FileObject from the manifest, and refreshes an `md5` already

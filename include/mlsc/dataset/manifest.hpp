@@ -25,7 +25,7 @@ inline constexpr std::string_view kPredicateType = "https://mlsc.dev/dataset-man
 
 // One file of a dataset directory.
 struct DatasetFile {
-  std::string path;    // POSIX path relative to the dataset root
+  std::string path;  // POSIX path relative to the dataset root
   std::uint64_t size = 0;
   std::string sha256;  // lowercase hex
   friend bool operator==(const DatasetFile&, const DatasetFile&) = default;
@@ -44,13 +44,13 @@ struct DatasetRecord {
 
 struct DatasetManifest {
   std::string name;
-  std::string source;     // free text or URI: where the data came from
-  std::string croissant;  // path (relative to the root) of the Croissant metadata read, if any
+  std::string source;      // free text or URI: where the data came from
+  std::string croissant;   // path (relative to the root) of the Croissant metadata read, if any
   std::string created_on;  // RFC 3339 UTC
   std::vector<std::string> ignore_paths;  // left out when the directory was hashed
-  std::vector<DatasetFile> files;          // sorted by path bytewise
-  std::vector<DatasetRecord> records;      // sorted by url bytewise
-  std::string merkle_root;                 // lowercase hex: the dataset's digest
+  std::vector<DatasetFile> files;         // sorted by path bytewise
+  std::vector<DatasetRecord> records;     // sorted by url bytewise
+  std::string merkle_root;                // lowercase hex: the dataset's digest
   // Not serialised: what building the manifest noticed.
   std::vector<std::string> warnings;
   std::vector<std::string> errors;  // e.g. Croissant hashes that disagree with the files

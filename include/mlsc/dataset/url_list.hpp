@@ -31,8 +31,8 @@ struct UrlListOptions {
 
 struct UrlEntry {
   std::string url;
-  std::string sha256;  // lowercase hex, empty when the list has no hash for this row
-  std::string path;    // from path_column, canonical relative path, or empty
+  std::string sha256;        // lowercase hex, empty when the list has no hash for this row
+  std::string path;          // from path_column, canonical relative path, or empty
   std::uint64_t offset = 0;  // byte offset of the row in the list
 };
 
@@ -66,6 +66,7 @@ struct UrlManifestOptions {
 // One record per distinct URL. Without a fetch directory every row needs a hash from the list;
 // with one, rows whose content was not downloaded keep the list's hash, or are left out (with a
 // warning) when the list has none. A URL listed twice with different hashes is an error.
-Expected<DatasetManifest> build_url_manifest(const UrlList& list, const UrlManifestOptions& options);
+Expected<DatasetManifest> build_url_manifest(const UrlList& list,
+                                             const UrlManifestOptions& options);
 
 }  // namespace mlsc::dataset
