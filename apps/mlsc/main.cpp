@@ -20,6 +20,7 @@
 
 #include "mlsc/graph/ingest.hpp"
 #include "mlsc/graph/store.hpp"
+#include "mlsc/report/dataset_command.hpp"
 #include "mlsc/report/rule_list.hpp"
 #include "mlsc/report/sarif.hpp"
 #include "mlsc/report/scan_report.hpp"
@@ -188,6 +189,95 @@ void add_verify_command(CLI::App& app, mlsc::report::VerifyArgs& a) {
   cmd->add_option("--format", a.format, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
+}
+
+struct DatasetCli {
+  mlsc::report::DatasetArgs args;
+  CLI::App* manifest = nullptr;
+  CLI::App* verify = nullptr;
+  CLI::App* fetch_verify = nullptr;
+  CLI::App* diff = nullptr;
+  CLI::App* croissant = nullptr;
+};
+
+void add_dataset_trust(CLI::App* cmd, mlsc::report::DatasetTrustArgs& t) {
+  auto* key = cmd->add_option("--public-key", t.public_key, "Key mode: the signer's public key, PEM");
+  auto* anchor = cmd->add_option("--trust-anchor", t.trust_anchor, "Certificate mode: trusted CA(s), PEM");
+  auto* root = cmd->add_option("--trusted-root", t.trusted_root, "Sigstore mode: trusted root JSON");
+  auto* identity = cmd->add_option("--identity", t.identity, "Sigstore mode: expected signer");
+  auto* issuer = cmd->add_option("--issuer", t.issuer, "Sigstore mode: expected OIDC issuer URL");
+  key->excludes(anchor)->excludes(root);
+  anchor->excludes(root);
+  root->needs(identity)->needs(issuer);
+}
+
+void add_dataset_format(CLI::App* cmd, mlsc::report::DatasetArgs& a) {
+  cmd->add_option("--format", a.format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  cmd->add_option("-j,--jobs", a.jobs, "Hashing threads (default: all cores)");
+}
+
+void add_dataset_manifest(CLI::App* ds, DatasetCli& c) {
+  auto& a = c.args;
+  c.manifest = ds->add_subcommand("manifest", "Hash a dataset directory or URL list and sign the manifest");
+  c.manifest->add_option("dir", a.dir, "Dataset directory");
+  c.manifest->add_option("--urls", a.urls, "URL list instead of a directory (.csv, .jsonl)");
+  c.manifest->add_option("--url-column", a.url_column, "URL list: column holding the URL")->capture_default_str();
+  c.manifest->add_option("--hash-column", a.hash_column, "URL list: column holding the content SHA-256")
+      ->capture_default_str();
+  c.manifest->add_option("--path-column", a.path_column, "URL list: column naming the fetched file");
+  c.manifest->add_option("--fetch-dir", a.fetch_dir, "URL list: hash content already downloaded here");
+  c.manifest->add_option("--key", a.key, "Private key, PEM: sign the manifest");
+  c.manifest->add_option("--cert-chain", a.cert_chain, "Certificate mode: signing certificate, then intermediates");
+  c.manifest->add_flag("--unsigned", a.write_unsigned, "Write the bare in-toto statement instead of a bundle");
+  c.manifest->add_option("-o,--output", a.output, "Where to write (default: DIR.manifest.sig / .json)");
+  c.manifest->add_option("--name", a.name, "Dataset name (default: the directory or list name)");
+  c.manifest->add_option("--source", a.source, "Where the data came from (free text or URI)");
+  c.manifest->add_option("--ignore-paths", a.ignore_paths, "Paths relative to DIR to leave out (repeatable)");
+  c.manifest->add_flag("--allow-symlinks", a.allow_symlinks, "Follow symbolic links (hash the target)");
+  add_dataset_format(c.manifest, a);
+}
+
+void add_dataset_command(CLI::App& app, DatasetCli& c) {
+  auto& a = c.args;
+  auto* ds = app.add_subcommand("dataset", "Dataset manifests: hash, sign, verify, diff, fetch-verify");
+  ds->require_subcommand(1);
+  add_dataset_manifest(ds, c);
+  c.verify = ds->add_subcommand("verify", "Verify a dataset directory against its signed manifest");
+  c.verify->add_option("dir", a.dir, "Dataset directory")->required();
+  c.verify->add_option("--manifest", a.manifest, "The manifest bundle (DIR.manifest.sig)")->required();
+  c.verify->add_flag("--unsigned", a.write_unsigned, "Accept a manifest without checking a signature");
+  c.verify->add_option("--ignore-paths", a.ignore_paths, "Further paths to leave out (repeatable)");
+  c.verify->add_flag("--allow-symlinks", a.allow_symlinks, "Follow symbolic links (hash the target)");
+  add_dataset_trust(c.verify, a.trust);
+  add_dataset_format(c.verify, a);
+  c.fetch_verify = ds->add_subcommand("fetch-verify", "Refuse fetched content whose hash is not the recorded one");
+  c.fetch_verify->add_option("--manifest", a.manifest, "The manifest of the URL list")->required();
+  c.fetch_verify->add_option("--fetch-dir", a.fetch_dir, "Where the downloader put the content")->required();
+  c.fetch_verify->add_flag("--unsigned", a.write_unsigned, "Accept a manifest without checking a signature");
+  add_dataset_trust(c.fetch_verify, a.trust);
+  add_dataset_format(c.fetch_verify, a);
+  c.diff = ds->add_subcommand("diff", "Added, removed and changed files or URLs between two manifests or directories");
+  c.diff->add_option("a", a.a, "Manifest (bundle or statement) or directory")->required();
+  c.diff->add_option("b", a.b, "Manifest (bundle or statement) or directory")->required();
+  add_dataset_trust(c.diff, a.trust);
+  add_dataset_format(c.diff, a);
+  c.croissant = ds->add_subcommand("croissant", "Check (or --write) the sha256 fields of Croissant metadata");
+  c.croissant->add_option("dir", a.dir, "Dataset directory holding croissant.json or metadata.json")->required();
+  c.croissant->add_flag("--write", a.write, "Fill in or update sha256 (and refresh md5) from the files");
+  c.croissant->add_option("--ignore-paths", a.ignore_paths, "Paths relative to DIR to leave out (repeatable)");
+  c.croissant->add_option("-j,--jobs", a.jobs, "Hashing threads (default: all cores)");
+}
+
+int run_dataset(const DatasetCli& c) {
+  using namespace mlsc::report;
+  if (c.manifest->parsed()) return run_dataset_manifest(c.args, std::cout, std::cerr);
+  if (c.verify->parsed()) return run_dataset_verify(c.args, std::cout, std::cerr);
+  if (c.fetch_verify->parsed()) return run_dataset_fetch_verify(c.args, std::cout, std::cerr);
+  if (c.diff->parsed()) return run_dataset_diff(c.args, std::cout, std::cerr);
+  if (c.croissant->parsed()) return run_dataset_croissant(c.args, std::cout, std::cerr);
+  return kUsageError;
 }
 
 struct BomArgs {
@@ -706,6 +796,8 @@ int main(int argc, char** argv) {
   add_deps_command(app, deps_args);
   GraphArgs graph_args;
   add_graph_command(app, graph_args);
+  DatasetCli dataset_cli;
+  add_dataset_command(app, dataset_cli);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -727,5 +819,6 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("bom")) return run_bom(bom_args);
   if (app.got_subcommand("deps")) return run_deps(app, deps_args);
   if (app.got_subcommand("graph")) return run_graph(graph_args);
+  if (app.got_subcommand("dataset")) return run_dataset(dataset_cli);
   return kUsageError;
 }
