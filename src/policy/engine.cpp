@@ -8,6 +8,7 @@
 
 #include "mlsc/sign/hashing.hpp"
 #include "mlsc/sign/statement.hpp"
+#include "mlsc/sign/verify.hpp"
 
 namespace mlsc::policy {
 namespace fs = std::filesystem;
@@ -80,6 +81,11 @@ const sign::VerifyResult& Engine::verify_model_with(const TrustKey& key, const S
 }
 
 namespace {
+
+Subject with_content(Subject s, const fs::path& content) {
+  s.content = content;
+  return s;
+}
 
 bool rule_applies(const Rule& rule, const Subject& s) {
   return std::all_of(rule.when.begin(), rule.when.end(), [&](const auto& cond) {
@@ -191,7 +197,16 @@ Subject Engine::input_subject(const nlohmann::json& dep, ArtifactKind kind,
       s.content = candidate;
       break;
     }
-    if (kind != ArtifactKind::model || !fs::is_directory(candidate, ec)) continue;
+    if (!fs::is_directory(candidate, ec)) continue;
+    if (kind == ArtifactKind::dataset) {
+      // A dataset folder is identified by its manifest: the folder must hash to it.
+      if (s.manifest != nullptr && manifest_matches(*s.manifest, with_content(s, candidate)).empty()) {
+        s.content = candidate;
+        break;
+      }
+      continue;
+    }
+    if (kind != ArtifactKind::model) continue;
     // A model folder is identified by its signed manifest: the folder must hash to it.
     for (const auto* sig : pool_.about(kModelSignatureV1, s.digests)) {
       auto manifest = sign::parse_statement_document(sig->statement);

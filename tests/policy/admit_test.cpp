@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "mlsc/dataset/manifest.hpp"
 #include "mlsc/sign/sign.hpp"
 #include "mlsc/sign/statement_bundle.hpp"
 #include "sign/pki_fixture.hpp"
@@ -253,6 +254,36 @@ TEST_F(AdmitTest, DatasetInputsComeFromAllowedSources) {
   const auto none = decide(p, model("tuned"), o);
   EXPECT_FALSE(none.admitted());
   EXPECT_NE(format_text(none).find("no signed dataset manifest"), std::string::npos);
+}
+
+TEST_F(AdmitTest, DatasetFolderMustMatchItsSignedManifest) {
+  write_file(dir() / "corpus" / "train" / "a.txt", "first record\n");
+  write_file(dir() / "corpus" / "train" / "b.txt", "second record\n");
+  dataset::ManifestOptions mo;
+  mo.source = "https://data.test/approved/corpus";
+  auto manifest = dataset::build_manifest(dir() / "corpus", mo);
+  ASSERT_TRUE(manifest) << manifest.error().describe();
+  auto bundle = sign::sign_statement(dataset::to_statement(*manifest), trusted_key_);
+  ASSERT_TRUE(bundle);
+  ASSERT_TRUE(sign::write_bundle(*bundle, dir() / "corpus.manifest.sig"));
+  const auto p = policy(
+      "  dataset:\n    - signature: {trusted: [trusted]}\n"
+      "    - datasets: {allowed_sources: [\"https://data.test/approved/\"]}\n");
+  Artifact a;
+  a.kind = ArtifactKind::dataset;
+  a.path = dir() / "corpus";
+  a.manifest = dir() / "corpus.manifest.sig";
+  const auto ok = decide(p, a);
+  EXPECT_TRUE(ok.admitted()) << format_text(ok);
+  EXPECT_EQ(ok.digests.count("sha256:" + manifest->merkle_root), 1U);
+
+  write_file(dir() / "corpus" / "train" / "b.txt", "poisoned record\n");
+  write_file(dir() / "corpus" / "extra.txt", "injected\n");
+  const auto changed = decide(p, a);
+  EXPECT_FALSE(changed.admitted());
+  EXPECT_NE(changed.results[1].reason.find("1 added (extra.txt), 1 changed (train/b.txt)"),
+            std::string::npos)
+      << changed.results[1].reason;
 }
 
 TEST_F(AdmitTest, ConditionsSelectRulesByLabel) {
