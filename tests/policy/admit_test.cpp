@@ -76,19 +76,20 @@ class AdmitTest : public ::testing::Test {
     return dir() / file;
   }
 
-  // A signed dataset manifest statement naming `digest` with `source` (what the dataset module
-  // writes; only the fields the policy reads).
-  fs::path dataset_manifest(const std::string& file, const std::string& digest,
-                            const std::string& source, const fs::path& key) {
-    nlohmann::ordered_json s;
-    s["_type"] = sign::kInTotoStatementV1;
-    s["subject"] = {{{"name", "corpus"}, {"digest", {{"sha256", digest.substr(7)}}}}};
-    s["predicateType"] = "https://mlsc.dev/dataset-manifest/v1";
-    s["predicate"] = {{"source", source}, {"files", nlohmann::ordered_json::array()}};
-    auto bundle = sign::sign_statement(s, key);
+  // A dataset folder `name` with its signed manifest (the dataset module's statement) recording
+  // `source`; returns the manifest bundle and sets `digest` to the dataset's Merkle root.
+  fs::path dataset_manifest(const std::string& name, const std::string& source,
+                            const fs::path& key, std::string& digest) {
+    write_file(dir() / name / "part-0.jsonl", "{\"text\": \"" + name + "\"}\n");
+    dataset::ManifestOptions mo;
+    mo.source = source;
+    auto m = dataset::build_manifest(dir() / name, mo);
+    EXPECT_TRUE(m) << m.error().describe();
+    digest = "sha256:" + m->merkle_root;
+    auto bundle = sign::sign_statement(dataset::to_statement(*m), key);
     EXPECT_TRUE(bundle);
-    EXPECT_TRUE(sign::write_bundle(*bundle, dir() / file));
-    return dir() / file;
+    EXPECT_TRUE(sign::write_bundle(*bundle, dir() / (name + ".manifest.sig")));
+    return dir() / (name + ".manifest.sig");
   }
 
   static nlohmann::ordered_json dependency(const std::string& name, const std::string& kind,
@@ -228,32 +229,43 @@ TEST_F(AdmitTest, EveryInputMustItselfBeAdmitted) {
 
 TEST_F(AdmitTest, DatasetInputsComeFromAllowedSources) {
   const auto tuned = signed_model("tuned", trusted_key_, "tuned weights");
-  const std::string data = "sha256:" + std::string(64, 'd');
   const auto p = policy(
       "  model:\n    - provenance: {builders: [ci], inputs_admitted: true}\n"
       "  dataset:\n    - signature: {trusted: [trusted]}\n"
       "    - datasets: {allowed_sources: [\"https://data.test/approved/*\"]}\n");
-  const auto prov = provenance("tuned.prov", tuned, "https://ci.test/builder", trusted_key_,
-                               {dependency("corpus", "dataset", data)});
+  std::string approved;
+  std::string scraped;
+  const auto approved_manifest =
+      dataset_manifest("approved", "https://data.test/approved/c4", trusted_key_, approved);
+  const auto scraped_manifest =
+      dataset_manifest("scraped", "https://scrape.test/dump", trusted_key_, scraped);
+
+  const auto good = provenance("good.prov", tuned, "https://ci.test/builder", trusted_key_,
+                               {dependency("corpus", "dataset", approved)});
   AdmitOptions o;
-  o.evidence = {prov, dataset_manifest("ok.manifest", data, "https://data.test/approved/c4",
-                                       trusted_key_)};
+  o.evidence = {good, approved_manifest, scraped_manifest};
   const auto ok = decide(p, model("tuned"), o);
   EXPECT_TRUE(ok.admitted()) << format_text(ok);
 
-  o.evidence = {prov, dataset_manifest("scraped.manifest", data, "https://scrape.test/dump",
-                                       trusted_key_)};
-  const auto bad = decide(p, model("tuned"), o);
-  EXPECT_FALSE(bad.admitted());
-  ASSERT_EQ(bad.inputs.size(), 1U);
-  EXPECT_NE(bad.inputs[0].results[1].reason.find("'https://scrape.test/dump' is not an allowed"),
+  const auto bad = provenance("bad.prov", tuned, "https://ci.test/builder", trusted_key_,
+                              {dependency("corpus", "dataset", scraped)});
+  o.evidence = {bad, approved_manifest, scraped_manifest};
+  const auto rejected = decide(p, model("tuned"), o);
+  EXPECT_FALSE(rejected.admitted());
+  ASSERT_EQ(rejected.inputs.size(), 1U);
+  EXPECT_NE(rejected.inputs[0].results[1].reason.find("'https://scrape.test/dump' is not an allowed"),
             std::string::npos)
-      << format_text(bad);
+      << format_text(rejected);
 
-  o.evidence = {prov};
+  o.evidence = {good};
   const auto none = decide(p, model("tuned"), o);
   EXPECT_FALSE(none.admitted());
   EXPECT_NE(format_text(none).find("no signed dataset manifest"), std::string::npos);
+
+  // With the folder supplied, the input's files are compared with its manifest too.
+  o.evidence = {good, approved_manifest};
+  o.input_paths = {dir() / "approved"};
+  EXPECT_TRUE(decide(p, model("tuned"), o).admitted());
 }
 
 TEST_F(AdmitTest, DatasetFolderMustMatchItsSignedManifest) {
