@@ -38,7 +38,8 @@ std::string manifest_matches(const Evidence& m, const Subject& s) {
     }
     auto diff = dataset::verify_directory(*s.content, *manifest);
     if (!diff) return "cannot hash " + s.content->string() + ": " + diff.error().describe();
-    if (!diff->empty()) return s.content->string() + " differs from its manifest: " + describe(*diff);
+    if (!diff->empty())
+      return s.content->string() + " differs from its manifest: " + describe(*diff);
     return {};
   }
   for (const auto& d : s.digests) {

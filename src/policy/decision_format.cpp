@@ -15,8 +15,7 @@ void text_lines(const Decision& d, int indent, std::ostringstream& out) {
       << d.subject << "  (" << d.results.size() << " rule" << (d.results.size() == 1 ? "" : "s")
       << ", " << failed << " failed)\n";
   for (const auto& r : d.results) {
-    out << pad << "  " << (r.passed ? "pass" : "FAIL") << "  " << r.id << ": " << r.reason
-        << "\n";
+    out << pad << "  " << (r.passed ? "pass" : "FAIL") << "  " << r.id << ": " << r.reason << "\n";
   }
   for (const auto& input : d.inputs) text_lines(input, indent + 2, out);
 }
@@ -37,12 +36,9 @@ nlohmann::ordered_json to_json(const Decision& d) {
   }
   nlohmann::ordered_json inputs = nlohmann::ordered_json::array();
   for (const auto& input : d.inputs) inputs.push_back(to_json(input));
-  return {{"admitted", d.admitted()},
-          {"kind", to_string(d.kind)},
-          {"subject", d.subject},
-          {"digests", d.digests},
-          {"results", std::move(results)},
-          {"inputs", std::move(inputs)}};
+  return {{"admitted", d.admitted()},      {"kind", to_string(d.kind)},
+          {"subject", d.subject},          {"digests", d.digests},
+          {"results", std::move(results)}, {"inputs", std::move(inputs)}};
 }
 
 }  // namespace mlsc::policy

@@ -67,8 +67,12 @@ std::string json_text(const nlohmann::json* j) {
   return j != nullptr && j->is_string() ? j->get<std::string>() : std::string();
 }
 
-RuleResult pass(std::string reason) { return {{}, {}, true, std::move(reason)}; }
-RuleResult fail(std::string reason) { return {{}, {}, false, std::move(reason)}; }
+RuleResult pass(std::string reason) {
+  return {{}, {}, true, std::move(reason)};
+}
+RuleResult fail(std::string reason) {
+  return {{}, {}, false, std::move(reason)};
+}
 
 const sign::VerifyResult& Engine::verify_model_with(const TrustKey& key, const Subject& s) {
   auto it = model_checks_.find(key.name);
@@ -161,8 +165,8 @@ RuleResult Engine::signature(const SignatureRule& r, const Subject& s) {
       if (result.ok()) return pass("verified by " + name + " (" + result.signer + ")");
       failures.push_back(verify_failure(name, result));
     }
-    return fail(s.signature->string() + " does not verify with a trusted key: " +
-                join(failures, " | ", 3));
+    return fail(s.signature->string() +
+                " does not verify with a trusted key: " + join(failures, " | ", 3));
   }
   for (const auto& digest : s.digests) {
     for (const auto* e : pool_.about(kModelSignatureV1, {digest})) {
@@ -188,8 +192,10 @@ Subject Engine::input_subject(const nlohmann::json& dep, ArtifactKind kind,
     const auto manifests = pool_.about(kDatasetManifestV1, s.digests);
     const auto verified = std::find_if(manifests.begin(), manifests.end(),
                                        [](const Evidence* e) { return !e->verified_by.empty(); });
-    if (verified != manifests.end()) s.manifest = *verified;
-    else if (!manifests.empty()) s.manifest = manifests.front();
+    if (verified != manifests.end())
+      s.manifest = *verified;
+    else if (!manifests.empty())
+      s.manifest = manifests.front();
   }
   for (const auto& candidate : options_.input_paths) {
     std::error_code ec;
@@ -200,7 +206,8 @@ Subject Engine::input_subject(const nlohmann::json& dep, ArtifactKind kind,
     if (!fs::is_directory(candidate, ec)) continue;
     if (kind == ArtifactKind::dataset) {
       // A dataset folder is identified by its manifest: the folder must hash to it.
-      if (s.manifest != nullptr && manifest_matches(*s.manifest, with_content(s, candidate)).empty()) {
+      if (s.manifest != nullptr &&
+          manifest_matches(*s.manifest, with_content(s, candidate)).empty()) {
         s.content = candidate;
         break;
       }

@@ -19,8 +19,8 @@ struct Subject {
   ArtifactKind kind = ArtifactKind::model;
   std::string display;
   std::string name;  // dependency name or URI (inputs); the path's file name (the artifact)
-  std::optional<std::filesystem::path> content;  // on disk, when we have it
-  std::set<std::string> digests;                 // "sha256:<hex>"
+  std::optional<std::filesystem::path> content;    // on disk, when we have it
+  std::set<std::string> digests;                   // "sha256:<hex>"
   std::optional<std::filesystem::path> signature;  // the artifact's own model.sig
   const Evidence* manifest = nullptr;              // dataset manifest
   std::set<std::string> labels;

@@ -32,7 +32,8 @@ class Reader {
   Expected<void> mapping(const YAML::Node& node, std::string_view where,
                          std::initializer_list<std::string_view> allowed) const {
     if (!node.IsMap()) return error(node, std::string(where) + " must be a mapping");
-    if (node.size() > kMaxListEntries) return error(node, std::string(where) + " has too many keys");
+    if (node.size() > kMaxListEntries)
+      return error(node, std::string(where) + " has too many keys");
     for (const auto& kv : node) {
       if (!kv.first.IsScalar()) return error(kv.first, std::string(where) + ": keys must be text");
       const std::string key = kv.first.Scalar();
@@ -187,11 +188,9 @@ Expected<sign::TrustMaterial> trust_material(const Reader& r, const YAML::Node& 
 }
 
 bool valid_name(std::string_view name) {
-  return !name.empty() && name.size() <= 128 &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' ||
-                  c == '.';
-         });
+  return !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
+  });
 }
 
 Expected<void> parse_trust(const Reader& r, const YAML::Node& node, Policy& p) {
@@ -326,8 +325,8 @@ class RuleParser {
       int depth = 0;
       if (!n["max_depth"].IsScalar() || !YAML::convert<int>::decode(n["max_depth"], depth) ||
           depth < 1 || depth > kMaxInputDepth) {
-        return r_.error(n["max_depth"], where + ".max_depth must be 1.." +
-                                            std::to_string(kMaxInputDepth));
+        return r_.error(n["max_depth"],
+                        where + ".max_depth must be 1.." + std::to_string(kMaxInputDepth));
       }
       rule.max_depth = depth;
     }
@@ -386,13 +385,13 @@ bool rule_fits_kind(const RuleSettings& s, ArtifactKind kind) {
   return true;
 }
 
-Expected<Rule> parse_rule(const Reader& r, const Policy& p, const YAML::Node& n,
-                          ArtifactKind kind, std::size_t index) {
+Expected<Rule> parse_rule(const Reader& r, const Policy& p, const YAML::Node& n, ArtifactKind kind,
+                          std::size_t index) {
   const std::string where =
       "rules." + std::string(to_string(kind)) + "[" + std::to_string(index) + "]";
-  auto ok = r.mapping(n, where,
-                      {"id", "when", "signature", "scan", "provenance", "datasets", "base_models",
-                       "dependencies"});
+  auto ok = r.mapping(
+      n, where,
+      {"id", "when", "signature", "scan", "provenance", "datasets", "base_models", "dependencies"});
   if (!ok) return ok.error();
   Rule rule;
   rule.line = n.Mark().line + 1;
@@ -453,7 +452,8 @@ Expected<void> parse_rules(const Reader& r, const YAML::Node& node, Policy& p) {
       if (!rule) return rule.error();
       const std::string base = rule->id;
       for (int n = 2; ids.count(rule->id) != 0; ++n) {
-        if (kv.second[i]["id"]) return r.error(kv.second[i]["id"], "duplicate rule id '" + base + "'");
+        if (kv.second[i]["id"])
+          return r.error(kv.second[i]["id"], "duplicate rule id '" + base + "'");
         rule->id = base + "-" + std::to_string(n);
       }
       ids.insert(rule->id);
@@ -465,8 +465,8 @@ Expected<void> parse_rules(const Reader& r, const YAML::Node& node, Policy& p) {
 
 Expected<YAML::Node> load_yaml(std::string_view text, std::string_view source) {
   if (text.size() > kMaxPolicyBytes) {
-    return Error(std::string(source) + ": policy larger than " +
-                 std::to_string(kMaxPolicyBytes) + " bytes");
+    return Error(std::string(source) + ": policy larger than " + std::to_string(kMaxPolicyBytes) +
+                 " bytes");
   }
   auto pre = precheck(text, source);
   if (!pre) return pre.error();
@@ -483,9 +483,12 @@ Expected<YAML::Node> load_yaml(std::string_view text, std::string_view source) {
 
 std::string_view to_string(ArtifactKind k) {
   switch (k) {
-    case ArtifactKind::model: return "model";
-    case ArtifactKind::dataset: return "dataset";
-    case ArtifactKind::environment: return "environment";
+    case ArtifactKind::model:
+      return "model";
+    case ArtifactKind::dataset:
+      return "dataset";
+    case ArtifactKind::environment:
+      return "environment";
   }
   return "model";
 }
@@ -498,8 +501,8 @@ std::optional<ArtifactKind> parse_artifact_kind(std::string_view text) {
 }
 
 std::string_view check_id(const RuleSettings& s) {
-  static constexpr std::string_view kIds[] = {"policy.signature", "policy.scan",
-                                              "policy.provenance", "policy.datasets",
+  static constexpr std::string_view kIds[] = {"policy.signature",   "policy.scan",
+                                              "policy.provenance",  "policy.datasets",
                                               "policy.base-models", "policy.dependencies"};
   return kIds[s.index()];
 }

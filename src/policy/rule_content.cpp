@@ -112,7 +112,7 @@ RuleResult Engine::datasets(const DatasetRule& r, const Subject& s) {
 RuleResult Engine::base_models(const BaseModelRule& r, const Subject& s) {
   auto allowed = [&](const std::string& digest, const std::string& name, const std::string& uri) {
     return std::any_of(r.allow.begin(), r.allow.end(), [&](const std::string& a) {
-      return a == digest || (!name.empty() && matches_pattern(a, name)) ||
+      return (!digest.empty() && a == digest) || (!name.empty() && matches_pattern(a, name)) ||
              (!uri.empty() && matches_pattern(a, uri));
     });
   };
@@ -122,17 +122,19 @@ RuleResult Engine::base_models(const BaseModelRule& r, const Subject& s) {
   }
   if (provenance.empty()) {
     // No signed provenance: the model is its own base (a downloaded pretrained model).
-    for (const auto& d : s.digests) {
-      if (allowed(d, s.name, {})) return pass(s.display + " is on the base model allowlist");
-    }
-    return fail(s.display + " has no signed provenance naming its base models and is not itself "
+    const bool listed = allowed({}, s.name, {}) ||
+                        std::any_of(s.digests.begin(), s.digests.end(),
+                                    [&](const std::string& d) { return allowed(d, {}, {}); });
+    if (listed) return pass(s.display + " is on the base model allowlist");
+    return fail(s.display +
+                " has no signed provenance naming its base models and is not itself "
                 "on the allowlist");
   }
   std::vector<std::string> bases;
   std::vector<std::string> refused;
   for (const auto* e : provenance) {
-    const auto* deps = json_path(e->statement, {"predicate", "buildDefinition",
-                                                "resolvedDependencies"});
+    const auto* deps =
+        json_path(e->statement, {"predicate", "buildDefinition", "resolvedDependencies"});
     if (deps == nullptr || !deps->is_array()) continue;
     for (const auto& dep : *deps) {
       if (json_text(json_path(dep, {"annotations", "kind"})) != "base_model") continue;

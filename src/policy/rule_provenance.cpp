@@ -20,8 +20,8 @@ BuilderMatch trusted_provenance(const std::vector<const Evidence*>& candidates,
                                 const std::vector<const Builder*>& builders) {
   BuilderMatch m;
   for (const auto* e : candidates) {
-    const std::string id = json_text(json_path(e->statement, {"predicate", "runDetails",
-                                                              "builder", "id"}));
+    const std::string id =
+        json_text(json_path(e->statement, {"predicate", "runDetails", "builder", "id"}));
     const auto b = std::find_if(builders.begin(), builders.end(),
                                 [&](const Builder* x) { return x->id == id; });
     std::string problem;
@@ -91,8 +91,9 @@ RuleResult Engine::provenance(const ProvenanceRule& r, const Subject& s, int dep
   if (candidates.empty()) {
     if (!r.required) return pass("no provenance supplied; not required");
     return fail("no provenance names " + s.display +
-                (s.digests.empty() ? std::string(" (no digest known; sign it or give a file)")
-                                   : " (" + join({s.digests.begin(), s.digests.end()}, ", ") + ")"));
+                (s.digests.empty()
+                     ? std::string(" (no digest known; sign it or give a file)")
+                     : " (" + join({s.digests.begin(), s.digests.end()}, ", ") + ")"));
   }
   std::vector<const Builder*> builders;
   if (r.builders.empty()) {
@@ -106,9 +107,10 @@ RuleResult Engine::provenance(const ProvenanceRule& r, const Subject& s, int dep
                          ", signed by " + m.evidence->signer;
   if (!r.inputs_admitted) return pass(by);
 
-  const auto* deps = json_path(m.evidence->statement,
-                               {"predicate", "buildDefinition", "resolvedDependencies"});
-  if (deps != nullptr && !deps->is_array()) return fail(by + ": resolvedDependencies is not a list");
+  const auto* deps =
+      json_path(m.evidence->statement, {"predicate", "buildDefinition", "resolvedDependencies"});
+  if (deps != nullptr && !deps->is_array())
+    return fail(by + ": resolvedDependencies is not a list");
   if (deps != nullptr && deps->size() > kMaxDependencies) return fail(by + ": too many inputs");
   std::vector<std::string> problems;
   const std::size_t before = d.inputs.size();

@@ -34,8 +34,7 @@ int run_admit(const AdmitArgs& a, std::ostream& out, std::ostream& err) {
     return kExitUsage;
   }
   if (a.format == "json") {
-    out << policy::to_json(*decision).dump(2, ' ', false,
-                                           nlohmann::json::error_handler_t::replace)
+    out << policy::to_json(*decision).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
         << "\n";
   } else {
     out << policy::format_text(*decision);

@@ -34,12 +34,12 @@ class AdmitTest : public ::testing::Test {
   const fs::path& dir() const { return scratch_.path(); }
 
   Policy policy(const std::string& rules) {
-    const std::string text = "version: 1\ntrust:\n  keys:\n    trusted: {public_key: " +
-                             trusted_pub_.string() + "}\n    other: {public_key: " +
-                             other_pub_.string() +
-                             "}\n  builders:\n    ci: {id: https://ci.test/builder, signed_by: "
-                             "[trusted]}\nrules:\n" +
-                             rules;
+    const std::string text =
+        "version: 1\ntrust:\n  keys:\n    trusted: {public_key: " + trusted_pub_.string() +
+        "}\n    other: {public_key: " + other_pub_.string() +
+        "}\n  builders:\n    ci: {id: https://ci.test/builder, signed_by: "
+        "[trusted]}\nrules:\n" +
+        rules;
     auto p = parse_policy(text, dir(), "test-policy");
     EXPECT_TRUE(p) << p.error().describe();
     return p ? *p : Policy{};
@@ -64,12 +64,11 @@ class AdmitTest : public ::testing::Test {
     s["_type"] = sign::kInTotoStatementV1;
     s["subject"] = {{{"name", "model/"}, {"digest", {{"sha256", subject.substr(7)}}}}};
     s["predicateType"] = "https://slsa.dev/provenance/v1";
-    s["predicate"] = {
-        {"buildDefinition",
-         {{"buildType", "https://mlsc.dev/ml-step/v1"},
-          {"externalParameters", {{"step", "fine-tune"}}},
-          {"resolvedDependencies", std::move(deps)}}},
-        {"runDetails", {{"builder", {{"id", builder}}}}}};
+    s["predicate"] = {{"buildDefinition",
+                       {{"buildType", "https://mlsc.dev/ml-step/v1"},
+                        {"externalParameters", {{"step", "fine-tune"}}},
+                        {"resolvedDependencies", std::move(deps)}}},
+                      {"runDetails", {{"builder", {{"id", builder}}}}}};
     auto bundle = sign::sign_statement(s, key);
     EXPECT_TRUE(bundle) << bundle.error().describe();
     EXPECT_TRUE(sign::write_bundle(*bundle, dir() / file));
@@ -78,8 +77,8 @@ class AdmitTest : public ::testing::Test {
 
   // A dataset folder `name` with its signed manifest (the dataset module's statement) recording
   // `source`; returns the manifest bundle and sets `digest` to the dataset's Merkle root.
-  fs::path dataset_manifest(const std::string& name, const std::string& source,
-                            const fs::path& key, std::string& digest) {
+  fs::path dataset_manifest(const std::string& name, const std::string& source, const fs::path& key,
+                            std::string& digest) {
     write_file(dir() / name / "part-0.jsonl", "{\"text\": \"" + name + "\"}\n");
     dataset::ManifestOptions mo;
     mo.source = source;
@@ -253,8 +252,9 @@ TEST_F(AdmitTest, DatasetInputsComeFromAllowedSources) {
   const auto rejected = decide(p, model("tuned"), o);
   EXPECT_FALSE(rejected.admitted());
   ASSERT_EQ(rejected.inputs.size(), 1U);
-  EXPECT_NE(rejected.inputs[0].results[1].reason.find("'https://scrape.test/dump' is not an allowed"),
-            std::string::npos)
+  EXPECT_NE(
+      rejected.inputs[0].results[1].reason.find("'https://scrape.test/dump' is not an allowed"),
+      std::string::npos)
       << format_text(rejected);
 
   o.evidence = {good};

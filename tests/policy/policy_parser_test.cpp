@@ -36,7 +36,9 @@ rules:
     - signature: {required: false}
 )";
 
-Expected<Policy> parse(const std::string& text) { return parse_policy(text, "/base", "p.yaml"); }
+Expected<Policy> parse(const std::string& text) {
+  return parse_policy(text, "/base", "p.yaml");
+}
 
 // The error message, or a note that there was none.
 std::string error_of(const std::string& text) {
@@ -121,8 +123,9 @@ TEST(PolicyParser, RejectsWrongValuesWithTheirLine) {
 }
 
 TEST(PolicyParser, RepeatedRuleTypesGetDistinctIds) {
-  auto p = parse("version: 1\nrules:\n  model:\n    - scan: {max_severity: high}\n"
-                 "    - {when: {third_party: true}, scan: {max_severity: info}}\n");
+  auto p = parse(
+      "version: 1\nrules:\n  model:\n    - scan: {max_severity: high}\n"
+      "    - {when: {third_party: true}, scan: {max_severity: info}}\n");
   ASSERT_TRUE(p) << p.error().describe();
   EXPECT_EQ(p->rules.at(ArtifactKind::model)[0].id, "model.scan");
   EXPECT_EQ(p->rules.at(ArtifactKind::model)[1].id, "model.scan-2");
@@ -138,13 +141,13 @@ TEST(PolicyParser, HostileYamlIsRefusedWithALine) {
   for (int i = 0; i < 200; ++i) dashes += "- ";
   dashes += "x\n";
   EXPECT_EQ(error_of(dashes), "p.yaml:3: line is indented too deeply");
-  EXPECT_NE(error_of(std::string(kMaxPolicyBytes + 1, ' ')).find("larger than"),
-            std::string::npos);
+  EXPECT_NE(error_of(std::string(kMaxPolicyBytes + 1, ' ')).find("larger than"), std::string::npos);
   EXPECT_NE(error_of("version: 1\nrules: {model: [\n").find("YAML syntax error"),
             std::string::npos);
   EXPECT_EQ(error_of(std::string("version: 1\n\0rules: {}\n", 22)), "p.yaml:2: NUL byte in policy");
   // Quoted text may contain what would otherwise look like aliases or brackets.
-  auto quoted = parse("version: 1\nrules:\n  model:\n    - base_models: {allow: ['*', \"[[[&x\"]}\n");
+  auto quoted =
+      parse("version: 1\nrules:\n  model:\n    - base_models: {allow: ['*', \"[[[&x\"]}\n");
   ASSERT_TRUE(quoted) << quoted.error().describe();
 }
 

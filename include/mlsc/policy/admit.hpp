@@ -24,7 +24,7 @@ namespace mlsc::policy {
 struct Artifact {
   std::filesystem::path path;  // a model file or folder, a dataset folder, an environment
   ArtifactKind kind = ArtifactKind::model;
-  std::set<std::string> labels;                 // e.g. third_party
+  std::set<std::string> labels;                    // e.g. third_party
   std::optional<std::filesystem::path> signature;  // model.sig (model signing bundle)
   std::optional<std::filesystem::path> manifest;   // dataset manifest bundle
 };

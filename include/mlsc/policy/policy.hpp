@@ -32,8 +32,8 @@ namespace mlsc::policy {
 
 inline constexpr std::size_t kMaxPolicyBytes = 1U << 20;
 inline constexpr std::size_t kMaxListEntries = 1024;  // any one sequence or mapping
-inline constexpr std::size_t kMaxNesting = 16;         // flow/block nesting of the document
-inline constexpr int kDefaultInputDepth = 8;           // provenance recursion
+inline constexpr std::size_t kMaxNesting = 16;        // flow/block nesting of the document
+inline constexpr int kDefaultInputDepth = 8;          // provenance recursion
 inline constexpr int kMaxInputDepth = 64;
 
 enum class ArtifactKind : std::uint8_t { model, dataset, environment };
@@ -89,7 +89,7 @@ using RuleSettings = std::variant<SignatureRule, ScanRule, ProvenanceRule, Datas
                                   BaseModelRule, DependencyRule>;
 
 struct Rule {
-  std::string id;                   // given, or "<kind>.<type>" (suffixed when repeated)
+  std::string id;                    // given, or "<kind>.<type>" (suffixed when repeated)
   std::map<std::string, bool> when;  // label -> must be present (true) / absent (false)
   RuleSettings settings;
   int line = 0;  // 1-based line of the rule in the policy file
