@@ -101,8 +101,13 @@ bool rule_applies(const Rule& rule, const Subject& s) {
 std::string verify_failure(const std::string& key, const sign::VerifyResult& r) {
   std::vector<std::string> parts;
   for (const auto& f : r.failures) parts.push_back(f.code + ": " + f.message);
-  if (parts.empty() && r.diff && !r.diff->ok()) parts.push_back("model does not match");
-  return key + ": " + (parts.empty() ? "did not verify" : join(parts, "; ", 2));
+  if (r.diff && !r.diff->ok()) {
+    std::vector<std::string> files = r.diff->missing;
+    files.insert(files.end(), r.diff->extra.begin(), r.diff->extra.end());
+    for (const auto& c : r.diff->changed) files.push_back(c.name);
+    parts.push_back("files that differ: " + join(files, ", ", 5));
+  }
+  return key + ": " + (parts.empty() ? "did not verify" : join(parts, "; ", 3));
 }
 
 }  // namespace

@@ -51,8 +51,8 @@ class Engine {
   RuleResult base_models(const BaseModelRule& r, const Subject& s);
   RuleResult dependencies(const DependencyRule& r, const Subject& s);
 
-  std::string admit_input(const ProvenanceRule& r, const nlohmann::json& dep, int depth,
-                          std::set<std::string>& path, Decision& d);
+  std::string admit_input(const ProvenanceRule& r, const nlohmann::json& dep, const Subject& parent,
+                          int depth, std::set<std::string>& path, Decision& d);
   Subject input_subject(const nlohmann::json& dep, ArtifactKind kind, const std::string& digest);
   const vuln::OsvDatabase* database(const std::filesystem::path& p);
 

@@ -58,8 +58,9 @@ std::string failed_rules(const Decision& d) {
 }  // namespace
 
 // Empty when the input was admitted, else why not.
-std::string Engine::admit_input(const ProvenanceRule& r, const nlohmann::json& dep, int depth,
-                                std::set<std::string>& path, Decision& d) {
+std::string Engine::admit_input(const ProvenanceRule& r, const nlohmann::json& dep,
+                                const Subject& parent, int depth, std::set<std::string>& path,
+                                Decision& d) {
   const std::string kind = json_text(json_path(dep, {"annotations", "kind"}));
   if (std::find(r.input_kinds.begin(), r.input_kinds.end(), kind) == r.input_kinds.end()) {
     return {};
@@ -76,7 +77,11 @@ std::string Engine::admit_input(const ProvenanceRule& r, const nlohmann::json& d
   if (depth + 1 > r.max_depth) {
     return "input " + label + ": deeper than max_depth " + std::to_string(r.max_depth);
   }
-  Decision child = evaluate(input_subject(dep, *artifact_kind, digest), depth + 1, path);
+  Subject input = input_subject(dep, *artifact_kind, digest);
+  // An input inherits its artifact's labels: what a third-party model was made from is
+  // third-party too, so `when: {third_party: true}` rules follow the provenance down.
+  input.labels = parent.labels;
+  Decision child = evaluate(input, depth + 1, path);
   std::string why;
   if (!child.admitted()) {
     why = "input " + label + " (" + kind + ", " + digest + ") not admitted: " + failed_rules(child);
@@ -119,7 +124,7 @@ RuleResult Engine::provenance(const ProvenanceRule& r, const Subject& s, int dep
       problems.push_back("a resolvedDependencies entry is not an object");
       continue;
     }
-    std::string why = admit_input(r, dep, depth, path, d);
+    std::string why = admit_input(r, dep, s, depth, path, d);
     if (!why.empty()) problems.push_back(std::move(why));
   }
   if (!problems.empty()) return fail(by + "; " + join(problems, "; ", 4));
