@@ -65,7 +65,7 @@ TEST(PolicyParser, ParsesTheDocumentedShape) {
             std::vector<std::string>{"release"});
   EXPECT_EQ(std::get<ScanRule>(model[1].settings).max_severity, Severity::low);
   EXPECT_EQ(model[2].id, "third-party-provenance");
-  EXPECT_EQ(model[2].line, 18);
+  EXPECT_EQ(model[2].line, 17);  // the "- id: third-party-provenance" line
   EXPECT_EQ(model[2].when.at("third_party"), true);
   const auto& prov = std::get<ProvenanceRule>(model[2].settings);
   EXPECT_TRUE(prov.inputs_admitted);
