@@ -148,6 +148,29 @@ TEST_F(AdmitTest, SignatureRuleAcceptsOnlyTrustedKeys) {
       << only_result(tampered).reason;
 }
 
+TEST_F(AdmitTest, CertificateAnchorsTrustACertificateIdentity) {
+  sign::testing::TestPki pki(dir() / "pki");
+  const auto leaf = pki.leaf("release-signer", "intermediate", "code_signing", "20200101000000Z",
+                             "20390101000000Z");
+  write_file(dir() / "m" / "weights.bin", "weights");
+  sign::SignOptions o;
+  o.signature = dir() / "m.sig";
+  o.cert_chain = {leaf.cert, pki.intermediate};
+  ASSERT_TRUE(sign::sign_model(dir() / "m", leaf.key, o));
+  auto parse = [&](const fs::path& anchor) {
+    auto p = parse_policy("version: 1\ntrust:\n  keys:\n    corp-ca: {certificate_anchor: " +
+                              anchor.string() + "}\nrules:\n  model:\n    - signature: {}\n",
+                          dir(), "cert-policy");
+    EXPECT_TRUE(p) << p.error().describe();
+    return *p;
+  };
+  const auto d = decide(parse(pki.root), model("m"));
+  EXPECT_TRUE(d.admitted()) << format_text(d);
+  EXPECT_NE(only_result(d).reason.find("release-signer"), std::string::npos)
+      << only_result(d).reason;
+  EXPECT_FALSE(decide(parse(pki.other_root), model("m")).admitted());
+}
+
 TEST_F(AdmitTest, ScanRuleRejectsAMaliciousPickle) {
   write_file(dir() / "clean" / "config.json", "{\"a\": 1}");
   write_file(dir() / "evil" / "model.pkl", kMaliciousPickle);
