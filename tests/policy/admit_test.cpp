@@ -91,6 +91,8 @@ class AdmitTest : public ::testing::Test {
     return dir() / (name + ".manifest.sig");
   }
 
+  // One resolvedDependencies entry. Lists of them are spelled ordered_json::array({...}): a
+  // braced list of a single json value copies it under clang but wraps it under gcc.
   static nlohmann::ordered_json dependency(const std::string& name, const std::string& kind,
                                            const std::string& digest) {
     return {{"name", name},
@@ -241,8 +243,9 @@ TEST_F(AdmitTest, EveryInputMustItselfBeAdmitted) {
       << no_sig.results[1].reason;
 
   // A provenance that names the artifact itself as its input: a cycle, not endless recursion.
-  const auto loop = provenance("loop.prov", tuned, "https://ci.test/builder", trusted_key_,
-                               {dependency("self", "base_model", tuned)});
+  const auto loop =
+      provenance("loop.prov", tuned, "https://ci.test/builder", trusted_key_,
+                 nlohmann::ordered_json::array({dependency("self", "base_model", tuned)}));
   o.evidence = {loop};
   const auto cyclic = decide(p, model("tuned"), o);
   EXPECT_FALSE(cyclic.admitted());
@@ -262,15 +265,17 @@ TEST_F(AdmitTest, DatasetInputsComeFromAllowedSources) {
   const auto scraped_manifest =
       dataset_manifest("scraped", "https://scrape.test/dump", trusted_key_, scraped);
 
-  const auto good = provenance("good.prov", tuned, "https://ci.test/builder", trusted_key_,
-                               {dependency("corpus", "dataset", approved)});
+  const auto good =
+      provenance("good.prov", tuned, "https://ci.test/builder", trusted_key_,
+                 nlohmann::ordered_json::array({dependency("corpus", "dataset", approved)}));
   AdmitOptions o;
   o.evidence = {good, approved_manifest, scraped_manifest};
   const auto ok = decide(p, model("tuned"), o);
   EXPECT_TRUE(ok.admitted()) << format_text(ok);
 
-  const auto bad = provenance("bad.prov", tuned, "https://ci.test/builder", trusted_key_,
-                              {dependency("corpus", "dataset", scraped)});
+  const auto bad =
+      provenance("bad.prov", tuned, "https://ci.test/builder", trusted_key_,
+                 nlohmann::ordered_json::array({dependency("corpus", "dataset", scraped)}));
   o.evidence = {bad, approved_manifest, scraped_manifest};
   const auto rejected = decide(p, model("tuned"), o);
   EXPECT_FALSE(rejected.admitted());
@@ -340,8 +345,9 @@ TEST_F(AdmitTest, ConditionsSelectRulesByLabel) {
 TEST_F(AdmitTest, BaseModelsMustBeOnTheAllowlist) {
   const auto base = signed_model("base", trusted_key_, "base");
   const auto tuned = signed_model("tuned", trusted_key_, "tuned");
-  const auto prov = provenance("p", tuned, "https://ci.test/builder", trusted_key_,
-                               {dependency("org/base-7b", "base_model", base)});
+  const auto prov =
+      provenance("p", tuned, "https://ci.test/builder", trusted_key_,
+                 nlohmann::ordered_json::array({dependency("org/base-7b", "base_model", base)}));
   AdmitOptions o;
   o.evidence = {prov};
   const auto allowed = policy("  model:\n    - base_models: {allow: [\"org/*\"]}\n");
