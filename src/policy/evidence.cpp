@@ -81,10 +81,6 @@ Expected<EvidencePool> EvidencePool::load(const Policy& policy,
       if (check.ok()) {
         if (e.verified_by.empty()) e.signer = check.verified.signer;
         e.verified_by.insert(key.name);
-        continue;
-      }
-      for (const auto& f : check.failures) {
-        e.failures.push_back(key.name + ": " + f.code + ": " + f.message);
       }
     }
     pool.items_.push_back(std::move(e));

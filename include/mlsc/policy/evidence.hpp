@@ -35,7 +35,6 @@ struct Evidence {
   nlohmann::json statement;
   std::vector<EvidenceSubject> subjects;
   std::set<std::string> verified_by;  // names of the policy's keys that verified it
-  std::vector<std::string> failures;  // per key: "name: code: message"
   std::string signer;                 // as the first verifying key reported it
 
   bool names_digest(std::string_view digest) const;
