@@ -21,6 +21,7 @@
 #include "mlsc/graph/ingest.hpp"
 #include "mlsc/graph/store.hpp"
 #include "mlsc/report/dataset_command.hpp"
+#include "mlsc/report/admit_command.hpp"
 #include "mlsc/report/rule_list.hpp"
 #include "mlsc/report/sarif.hpp"
 #include "mlsc/report/scan_report.hpp"
@@ -278,6 +279,25 @@ int run_dataset(const DatasetCli& c) {
   if (c.diff->parsed()) return run_dataset_diff(c.args, std::cout, std::cerr);
   if (c.croissant->parsed()) return run_dataset_croissant(c.args, std::cout, std::cerr);
   return kUsageError;
+}
+
+void add_admit_command(CLI::App& app, mlsc::report::AdmitArgs& a) {
+  auto* cmd = app.add_subcommand("admit", "Admit or reject a model, dataset or environment by policy");
+  cmd->add_option("--policy", a.policy, "Policy YAML (docs/policy.md)")->required();
+  cmd->add_option("artifact", a.artifact, "Model file or folder, dataset folder, environment")
+      ->required();
+  cmd->add_option("--kind", a.kind, "What the artifact is")
+      ->check(CLI::IsMember({"model", "dataset", "environment"}))
+      ->capture_default_str();
+  cmd->add_option("--signature", a.signature, "The artifact's signature bundle (model.sig)");
+  cmd->add_option("--manifest", a.manifest, "The dataset's signed manifest bundle");
+  cmd->add_option("--provenance", a.provenance, "Signed provenance bundles (repeatable)");
+  cmd->add_option("--evidence", a.evidence, "Inputs' signatures and manifests (repeatable)");
+  cmd->add_option("--input", a.inputs, "Local copies of inputs, for scan/dependency rules");
+  cmd->add_option("--label", a.labels, "Artifact labels for `when:` conditions (repeatable)");
+  cmd->add_option("--format", a.format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
 }
 
 struct BomArgs {
@@ -798,6 +818,8 @@ int main(int argc, char** argv) {
   add_graph_command(app, graph_args);
   DatasetCli dataset_cli;
   add_dataset_command(app, dataset_cli);
+  mlsc::report::AdmitArgs admit_args;
+  add_admit_command(app, admit_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -820,5 +842,6 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("deps")) return run_deps(app, deps_args);
   if (app.got_subcommand("graph")) return run_graph(graph_args);
   if (app.got_subcommand("dataset")) return run_dataset(dataset_cli);
+  if (app.got_subcommand("admit")) return mlsc::report::run_admit(admit_args, std::cout, std::cerr);
   return kUsageError;
 }

@@ -1,0 +1,26 @@
+// `mlsc admit --policy P.yaml ARTIFACT`: its options (filled in by the CLI front end), running
+// it, and its output. Exit codes: 0 admitted, 1 rejected, 2 usage, I/O or policy error.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace mlsc::report {
+
+struct AdmitArgs {
+  std::string policy;
+  std::string artifact;
+  std::string kind = "model";
+  std::string signature;                // the artifact's model.sig
+  std::string manifest;                 // the artifact's dataset manifest bundle
+  std::vector<std::string> provenance;  // provenance bundles (the artifact's and its inputs')
+  std::vector<std::string> evidence;    // other bundles: inputs' signatures and manifests
+  std::vector<std::string> inputs;      // local copies of inputs, for content rules
+  std::vector<std::string> labels;      // e.g. third_party
+  std::string format = "text";
+};
+
+int run_admit(const AdmitArgs& args, std::ostream& out, std::ostream& err);
+
+}  // namespace mlsc::report
