@@ -10,6 +10,7 @@ namespace {
 
 constexpr std::string_view kSlsaV1 = "https://slsa.dev/provenance/v1";
 constexpr std::string_view kModelSigningPrefix = "https://model_signing/";
+constexpr std::string_view kDatasetManifest = "https://mlsc.dev/dataset-manifest/v1";
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -127,6 +128,30 @@ Expected<void> add_model_signing(const json& statement, const std::vector<std::s
   return {};
 }
 
+// A signed dataset manifest (docs/dataset.md): its subject, the Merkle root, is an instance of
+// the named dataset, and contains each file or fetched record by its SHA-256, so a poisoned
+// file's digest leads to the dataset and everything trained on it.
+Expected<void> add_dataset_manifest(const json& statement, const std::vector<std::string>& outputs,
+                                    GraphDocument& doc) {
+  doc.format = "dataset-manifest";
+  const json* predicate = member(statement, "predicate");
+  if (!predicate || !predicate->is_object()) return Error{"dataset manifest without a predicate"};
+  const auto name = text(*predicate, "name");
+  if (!name.empty()) {
+    for (const auto& root : outputs) doc.add_edge(root, EdgeKind::instance_of, dataset_key(name));
+  }
+  for (const auto* list : {"files", "records"}) {
+    for (const auto& entry : array_or_empty(*predicate, list)) {
+      auto key = digest_key("sha256", text(entry, "sha256"));
+      if (!key) return Error{std::string("dataset manifest ") + list + " entry without a sha256"};
+      const auto label = text(entry, std::string(list) == "files" ? "path" : "url");
+      doc.add_node(*key, label);
+      for (const auto& root : outputs) doc.add_edge(root, EdgeKind::contains, *key);
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Expected<void> add_statement(const json& statement, GraphDocument& doc,
@@ -142,6 +167,8 @@ Expected<void> add_statement(const json& statement, GraphDocument& doc,
     added = add_slsa(statement, *outputs, doc);
   } else if (type.starts_with(kModelSigningPrefix)) {
     added = add_model_signing(statement, *outputs, doc);
+  } else if (type == kDatasetManifest) {
+    added = add_dataset_manifest(statement, *outputs, doc);
   } else {
     return Error{"unsupported predicateType '" + type.substr(0, 200) + "'"};
   }

@@ -67,6 +67,28 @@ json slsa_statement() {
         {"runDetails", {{"builder", {{"id", "https://ci.example/runner"}}}}}}}};
 }
 
+TEST(GraphIngest, DatasetManifestNamesItsDatasetAndContainsItsFiles) {
+  const json statement = {
+      {"_type", "https://in-toto.io/Statement/v1"},
+      {"subject", {{{"name", "cats"}, {"digest", {{"sha256", kHexA}}}}}},
+      {"predicateType", "https://mlsc.dev/dataset-manifest/v1"},
+      {"predicate",
+       {{"name", "cats"},
+        {"files", {{{"path", "train/0.npy"}, {"size", 10}, {"sha256", kHexB}}}},
+        {"records", {{{"url", "https://img.example/1.jpg"}, {"sha256", kHexC}}}}}}};
+  auto doc = parse(statement);
+  ASSERT_TRUE(doc) << doc.error().describe();
+  const auto root = "sha256:" + kHexA;
+  EXPECT_EQ(doc->format, "dataset-manifest");
+  EXPECT_TRUE(has_edge(*doc, root, EdgeKind::instance_of, "dataset:cats"));
+  EXPECT_TRUE(has_edge(*doc, root, EdgeKind::contains, "sha256:" + kHexB));
+  EXPECT_TRUE(has_edge(*doc, root, EdgeKind::contains, "sha256:" + kHexC));
+
+  json broken = statement;
+  broken["predicate"]["files"][0].erase("sha256");
+  EXPECT_FALSE(parse(broken));
+}
+
 TEST(GraphIngest, SlsaProvenanceContributesInputsDatasetsBaseModelAndBuilder) {
   auto doc = parse(slsa_statement());
   ASSERT_TRUE(doc) << doc.error().describe();
