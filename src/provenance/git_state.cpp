@@ -45,7 +45,10 @@ std::string remote_url(git_repository* repo) {
 }
 
 Expected<std::vector<std::string>> dirty_paths(git_repository* repo) {
-  git_status_options options = GIT_STATUS_OPTIONS_INIT;
+  // The function, not GIT_STATUS_OPTIONS_INIT: clang flags the macro's partial initialiser.
+  git_status_options options{};
+  if (git_status_options_init(&options, GIT_STATUS_OPTIONS_VERSION) != 0)
+    return libgit2_error("git status options");
   options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
   options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
                   GIT_STATUS_OPT_RENAMES_HEAD_TO_INDEX | GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
