@@ -46,20 +46,27 @@ Expected<std::optional<std::string>> optional_digest(const json& predicate, std:
   return std::optional<std::string>(it->get<std::string>());
 }
 
+// The string member `key` of an object, or nullptr.
+const std::string* string_member(const json& object, std::string_view key) {
+  if (!object.is_object()) return nullptr;
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
+}
+
 Expected<void> read_subject(const json& statement, CheckpointRecord& r) {
   const auto subject = statement.find("subject");
   if (subject == statement.end() || !subject->is_array() || subject->size() != 1)
     return Error("checkpoint record: needs exactly one subject");
   const json& s = (*subject)[0];
-  const auto name = s.is_object() ? s.find("name") : s.end();
-  const auto digest = s.is_object() ? s.find("digest") : s.end();
-  if (name == s.end() || !name->is_string() || !is_file_name(name->get_ref<const std::string&>()))
+  const std::string* name = string_member(s, "name");
+  if (name == nullptr || !is_file_name(*name))
     return Error("checkpoint record: subject name is not a file name");
-  const auto sha = digest != s.end() && digest->is_object() ? digest->find("sha256") : s.end();
-  if (sha == s.end() || !sha->is_string() || !is_sha256_hex(sha->get_ref<const std::string&>()))
+  const auto digest = s.find("digest");
+  const std::string* sha = digest != s.end() ? string_member(*digest, "sha256") : nullptr;
+  if (sha == nullptr || !is_sha256_hex(*sha))
     return Error("checkpoint record: subject has no sha256 digest");
-  r.checkpoint = name->get<std::string>();
-  r.sha256 = sha->get<std::string>();
+  r.checkpoint = *name;
+  r.sha256 = *sha;
   return {};
 }
 
@@ -85,11 +92,10 @@ Expected<void> read_predicate(const json& p, CheckpointRecord& r) {
     return Error("checkpoint record: recordedOn is not an RFC 3339 time");
   r.recorded_on = on->get<std::string>();
   if (const auto prov = p.find("provenance"); prov != p.end()) {
-    const auto sha = prov->is_object() ? prov->find("sha256") : prov->end();
-    if (sha == prov->end() || !sha->is_string() ||
-        !is_sha256_hex(sha->get_ref<const std::string&>()))
+    const std::string* sha = string_member(*prov, "sha256");
+    if (sha == nullptr || !is_sha256_hex(*sha))
       return Error("checkpoint record: provenance is not a {sha256} digest");
-    r.provenance = sha->get<std::string>();
+    r.provenance = *sha;
   }
   return {};
 }
