@@ -219,6 +219,12 @@ def check_attestation(s, command):
     check(r.returncode == 1, f'attest verify with another key: rc {r.returncode}')
     r = run([s.mlsc, 'attest', 'verify', prov, '--public-key', s.pub, '--artifact', s.bom])
     check(r.returncode == 1 and 'artifact.mismatch' in r.stdout, f'not a subject: {r.stdout}')
+    bare = os.path.join(s.work, 'provenance.json')
+    r = attest(s, command, '--unsigned', '--output', bare)
+    with open(bare) as f:
+        unsigned = json.load(f)
+    check(r.returncode == 0 and unsigned['subject'] == bundle_statement(prov)['subject'],
+          f'--unsigned writes the same statement: {r.stderr}')
     return prov, model_digest
 
 
