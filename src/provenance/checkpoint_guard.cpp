@@ -67,11 +67,17 @@ Expected<std::vector<ChainEntry>> read_chain(const fs::path& file, const std::st
     if (row.size() > kMaxChainLineBytes) return Error::at(offset, where + ": longer than 1 MiB");
     auto bundle = sign::parse_bundle(row);
     if (!bundle) return Error::at(offset, where + ": " + bundle.error().describe());
+    // Other runs' records (possibly signed by other keys) are skipped unverified; a line whose
+    // run cannot be read at all is refused, so nothing hides behind a malformed line.
+    auto unverified = payload_json(*bundle);
+    if (!unverified) return Error::at(offset, where + ": " + unverified.error().describe());
+    auto claimed = parse_checkpoint_record(*unverified);
+    if (!claimed) return Error::at(offset, where + ": " + claimed.error().describe());
+    if (!run_id.empty() && claimed->run_id != run_id) continue;
     auto statement = check(*bundle);
     if (!statement) return Error::at(offset, where + ": " + statement.error().describe());
     auto record = parse_checkpoint_record(*statement);
     if (!record) return Error::at(offset, where + ": " + record.error().describe());
-    if (!run_id.empty() && record->run_id != run_id) continue;
     entries.push_back({std::move(*record), payload_sha256(*bundle), line});
   }
   return entries;

@@ -161,11 +161,19 @@ TEST(CheckpointGuard, RecordingRefusesStepsThatDoNotIncreaseAndForeignRecords) {
   auto foreign = CheckpointGuard(o).record(run.ckpt(4));
   ASSERT_FALSE(foreign);
   EXPECT_NE(foreign.error().message.find("not signed by this key"), std::string::npos);
-  // A second run in the same folder has its own chain within the file.
-  auto other_run = run.writer("run-2").record(run.ckpt(4));
-  ASSERT_TRUE(other_run);
+  // A second run, signed with another key, shares the chain file: each run's lineage stands on
+  // its own and each is checked with its own key.
+  o.run_id = "run-2";
+  auto other_run = CheckpointGuard(o).record(run.ckpt(4));
+  ASSERT_TRUE(other_run) << other_run.error().describe();
   EXPECT_EQ(other_run->step, 0u);
-  EXPECT_TRUE(run.reader("run-2").verify_resume(run.ckpt(4)).ok());
+  GuardOptions other_reader;
+  other_reader.trust = {sign::TrustMode::public_key, public_key_of(o.private_key), "", ""};
+  auto check = CheckpointGuard(other_reader).verify_resume(run.ckpt(4));
+  EXPECT_TRUE(check.ok()) << reasons(check);
+  EXPECT_EQ(check.chain_length, 1u);
+  auto first_run = run.reader("run-1").verify_resume(run.ckpt(3));
+  EXPECT_TRUE(first_run.ok()) << reasons(first_run);
 }
 
 TEST(CheckpointRecord, RoundTripsAndRefusesMalformedRecords) {
