@@ -1,5 +1,6 @@
 #include "mlsc/provenance/step_inputs.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -75,7 +76,12 @@ Expected<std::pair<std::string, ordered_json>> parse_param_assignment(std::strin
   const std::string_view value = kv.substr(eq + 1);
   if (key.empty() || !printable(key) || key.size() > kMaxMetricNameBytes)
     return Error("--param: the key is empty, longer than 256 bytes or not printable");
-  // Only scalars are read as JSON: "[1,2]" stays a string rather than opening a nested parse.
+  // Only scalars are read as JSON: "[1,2]" stays a string, and text that cannot start a number
+  // or literal is never handed to the parser (no nested parse of hostile text).
+  const bool may_be_scalar =
+      !value.empty() && (std::isdigit(static_cast<unsigned char>(value[0])) != 0 ||
+                         value[0] == '-' || value[0] == 't' || value[0] == 'f' || value[0] == 'n');
+  if (!may_be_scalar) return std::make_pair(key, ordered_json(std::string(value)));
   auto parsed = ordered_json::parse(value, nullptr, false);
   const bool scalar =
       !parsed.is_discarded() && (parsed.is_number() || parsed.is_boolean() || parsed.is_null());
