@@ -23,8 +23,8 @@ struct Library {
 struct RepoFree {
   void operator()(git_repository* r) const { git_repository_free(r); }
 };
-struct RemoteFree {
-  void operator()(git_remote* r) const { git_remote_free(r); }
+struct ConfigFree {
+  void operator()(git_config* c) const { git_config_free(c); }
 };
 struct StatusFree {
   void operator()(git_status_list* s) const { git_status_list_free(s); }
@@ -36,12 +36,17 @@ Error libgit2_error(const std::string& what) {
                                                              : std::string()));
 }
 
+// The configured URL of "origin", read from a config snapshot. Not git_remote_lookup: it also
+// applies url.*.insteadOf through libgit2's PCRE2 regex path, which leaks with Debian 12's
+// libgit2 1.5.1 / PCRE2 10.42 (LeakSanitizer), and the recorded URL should be the configured one.
 std::string remote_url(git_repository* repo) {
-  git_remote* raw = nullptr;
-  if (git_remote_lookup(&raw, repo, "origin") != 0) return {};
-  const std::unique_ptr<git_remote, RemoteFree> remote(raw);
-  const char* url = git_remote_url(remote.get());
-  return url != nullptr ? url : "";
+  git_config* raw = nullptr;
+  if (git_repository_config_snapshot(&raw, repo) != 0) return {};
+  const std::unique_ptr<git_config, ConfigFree> config(raw);
+  const char* url = nullptr;
+  if (git_config_get_string(&url, config.get(), "remote.origin.url") != 0 || url == nullptr)
+    return {};
+  return url;
 }
 
 Expected<std::vector<std::string>> dirty_paths(git_repository* repo) {
