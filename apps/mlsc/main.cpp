@@ -22,6 +22,7 @@
 #include "mlsc/graph/store.hpp"
 #include "mlsc/report/dataset_command.hpp"
 #include "mlsc/report/admit_command.hpp"
+#include "mlsc/report/attest_command.hpp"
 #include "mlsc/report/rule_list.hpp"
 #include "mlsc/report/sarif.hpp"
 #include "mlsc/report/scan_report.hpp"
@@ -796,6 +797,115 @@ int run_graph(const GraphArgs& a) {
   return kUsageError;
 }
 
+// ---- mlsc attest / mlsc checkpoint: step provenance and the checkpoint guard ----
+
+void add_trust_options(CLI::App* cmd, mlsc::report::TrustArgs& t) {
+  auto* key =
+      cmd->add_option("--public-key", t.public_key, "Key mode: the signer's public key, PEM");
+  auto* anchor = cmd->add_option("--trust-anchor", t.trust_anchor,
+                                 "Certificate mode: trusted CA certificate(s), PEM");
+  auto* root =
+      cmd->add_option("--trusted-root", t.trusted_root, "Sigstore mode: trusted root JSON");
+  auto* identity = cmd->add_option("--identity", t.identity, "Sigstore mode: expected signer");
+  auto* issuer = cmd->add_option("--issuer", t.issuer, "Sigstore mode: expected OIDC issuer URL");
+  key->excludes(anchor)->excludes(root);
+  anchor->excludes(root);
+  root->needs(identity)->needs(issuer);
+}
+
+struct AttestCli {
+  mlsc::report::AttestArgs attest;
+  mlsc::report::AttestVerifyArgs verify;
+  CLI::App* verify_cmd = nullptr;
+};
+
+void add_attest_command(CLI::App& app, AttestCli& c) {
+  auto& a = c.attest;
+  auto* cmd = app.add_subcommand(
+      "attest",
+      "Write signed SLSA provenance for an ML step (options first, then -- COMMAND ARGS)");
+  cmd->add_option("--step", a.step, "train, fine-tune, evaluate or data-processing")
+      ->check(CLI::IsMember({"train", "fine-tune", "evaluate", "data-processing"}));
+  cmd->add_option("--output-artifact", a.outputs,
+                  "A file or model folder the step produced (repeatable)");
+  cmd->add_option("--dataset", a.datasets, "NAME=MANIFEST_BUNDLE[:WEIGHT] (repeatable)");
+  cmd->add_option("--base-model", a.base_models, "DIR_OR_FILE=SIGNATURE_BUNDLE (repeatable)");
+  cmd->add_option("--code", a.code, "The git working tree of the code that ran");
+  cmd->add_flag("--allow-dirty", a.allow_dirty, "Record uncommitted changes instead of refusing");
+  cmd->add_option("--environment", a.environment, "CycloneDX BOM of the environment (mlsc bom)");
+  cmd->add_option("--param", a.params, "Hyperparameter KEY=VALUE (repeatable)");
+  cmd->add_option("--params-file", a.params_file, "Hyperparameters as a JSON object");
+  cmd->add_option("--metrics", a.metrics, "Metrics as a JSON object (recorded as a byproduct)");
+  cmd->add_option("--builder-id", a.builder_id, "URI of the builder that ran the step")
+      ->capture_default_str();
+  cmd->add_option("--invocation-id", a.invocation_id, "Run identifier (default: a random UUID)");
+  cmd->add_option("--started-on", a.started_on, "RFC 3339 start time");
+  cmd->add_option("--finished-on", a.finished_on,
+                  "RFC 3339 end time (default: newest output's mtime)");
+  cmd->add_option("--key", a.key, "Private key, PEM");
+  cmd->add_option("--cert-chain", a.cert_chain,
+                  "Certificate mode: signing certificate, then intermediates");
+  cmd->add_option("--output", a.output,
+                  "Bundle to write (default provenance.sig; provenance.json unsigned)");
+  cmd->add_flag("--unsigned", a.unsigned_statement, "Write the bare in-toto statement, unsigned");
+  cmd->add_option("command", a.command, "The step's command line, after --");
+  c.verify_cmd = cmd->add_subcommand("verify", "Verify a step provenance bundle");
+  c.verify_cmd->add_option("bundle", c.verify.bundle, "The provenance bundle")->required();
+  add_trust_options(c.verify_cmd, c.verify.trust);
+  c.verify_cmd->add_option("--artifact", c.verify.artifacts,
+                           "A file or folder that must be a subject (repeatable)");
+  c.verify_cmd->add_option("--format", c.verify.format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+}
+
+int run_attest(const AttestCli& c) {
+  if (c.verify_cmd->parsed())
+    return mlsc::report::run_attest_verify(c.verify, std::cout, std::cerr);
+  return mlsc::report::run_attest(c.attest, std::cout, std::cerr);
+}
+
+struct CheckpointCli {
+  mlsc::report::CheckpointArgs args;
+  CLI::App* sign = nullptr;
+  CLI::App* verify = nullptr;
+};
+
+void add_checkpoint_command(CLI::App& app, CheckpointCli& c) {
+  auto& a = c.args;
+  auto* cmd = app.add_subcommand("checkpoint",
+                                 "Sign training checkpoints; refuse to resume from a tampered one");
+  cmd->require_subcommand(1);
+  c.sign = cmd->add_subcommand("sign",
+                               "Record a checkpoint (signed, chained to the run's previous one)");
+  c.sign->add_option("checkpoint", a.checkpoint, "Checkpoint file")->required();
+  c.sign->add_option("--key", a.key, "Private key, PEM")->required();
+  c.sign->add_option("--cert-chain", a.cert_chain,
+                     "Certificate mode: signing certificate, then intermediates");
+  c.sign->add_option("--run-id", a.run_id, "The training run")->required();
+  c.sign->add_option("--step", a.step, "Training step (default: one after the last)")
+      ->check(CLI::NonNegativeNumber);
+  c.sign->add_option("--provenance", a.provenance,
+                     "The step's provenance file (its digest is recorded)");
+  c.verify = cmd->add_subcommand("verify", "Check a checkpoint before resuming from it");
+  c.verify->add_option("checkpoint", a.checkpoint, "Checkpoint file")->required();
+  add_trust_options(c.verify, a.trust);
+  c.verify->add_option("--run-id", a.run_id, "Expected run (default: the record's)");
+  c.verify->add_flag("--allow-older", a.allow_older,
+                     "Accept a checkpoint older than the run's latest");
+  c.verify->add_option("--format", a.format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  for (auto* sub : {c.sign, c.verify})
+    sub->add_option("--chain", a.chain,
+                    "Chain file (default: .mlsc-ckpt-chain.jsonl beside the checkpoint)");
+}
+
+int run_checkpoint(const CheckpointCli& c) {
+  if (c.sign->parsed()) return mlsc::report::run_checkpoint_sign(c.args, std::cout, std::cerr);
+  return mlsc::report::run_checkpoint_verify(c.args, std::cout, std::cerr);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -820,6 +930,10 @@ int main(int argc, char** argv) {
   add_dataset_command(app, dataset_cli);
   mlsc::report::AdmitArgs admit_args;
   add_admit_command(app, admit_args);
+  AttestCli attest_cli;
+  add_attest_command(app, attest_cli);
+  CheckpointCli checkpoint_cli;
+  add_checkpoint_command(app, checkpoint_cli);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -843,5 +957,7 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("graph")) return run_graph(graph_args);
   if (app.got_subcommand("dataset")) return run_dataset(dataset_cli);
   if (app.got_subcommand("admit")) return mlsc::report::run_admit(admit_args, std::cout, std::cerr);
+  if (app.got_subcommand("attest")) return run_attest(attest_cli);
+  if (app.got_subcommand("checkpoint")) return run_checkpoint(checkpoint_cli);
   return kUsageError;
 }
