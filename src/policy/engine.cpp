@@ -86,6 +86,18 @@ const sign::VerifyResult& Engine::verify_model_with(const TrustKey& key, const S
 
 namespace {
 
+// Whether a supplied folder is named like the dataset input: its dependency name or the name
+// its manifest gives.
+bool is_named_copy(const fs::path& folder, const Subject& s) {
+  std::string base = folder.filename().string();
+  if (base.empty()) base = folder.parent_path().filename().string();  // "data/regression/"
+  if (base.empty()) return false;
+  if (base == s.name) return true;
+  if (s.manifest == nullptr) return false;
+  const nlohmann::json* name = json_path(s.manifest->statement, {"predicate", "name"});
+  return name != nullptr && name->is_string() && name->get<std::string>() == base;
+}
+
 Subject with_content(Subject s, const fs::path& content) {
   s.content = content;
   return s;
@@ -202,6 +214,7 @@ Subject Engine::input_subject(const nlohmann::json& dep, ArtifactKind kind,
     else if (!manifests.empty())
       s.manifest = manifests.front();
   }
+  std::optional<fs::path> named_copy;
   for (const auto& candidate : options_.input_paths) {
     std::error_code ec;
     if (fs::is_regular_file(candidate, ec) && file_sha256(candidate) == digest) {
@@ -210,12 +223,15 @@ Subject Engine::input_subject(const nlohmann::json& dep, ArtifactKind kind,
     }
     if (!fs::is_directory(candidate, ec)) continue;
     if (kind == ArtifactKind::dataset) {
-      // A dataset folder is identified by its manifest: the folder must hash to it.
+      // A dataset folder is identified by its manifest: the folder must hash to it. A folder
+      // named like the dataset that does not is still its copy, and a changed one: it is kept
+      // so the dataset rule reports the difference instead of falling back to the digest.
       if (s.manifest != nullptr &&
           manifest_matches(*s.manifest, with_content(s, candidate)).empty()) {
         s.content = candidate;
         break;
       }
+      if (!named_copy && is_named_copy(candidate, s)) named_copy = candidate;
       continue;
     }
     if (kind != ArtifactKind::model) continue;
@@ -231,6 +247,7 @@ Subject Engine::input_subject(const nlohmann::json& dep, ArtifactKind kind,
     }
     if (s.content) break;
   }
+  if (!s.content && named_copy) s.content = named_copy;
   return s;
 }
 

@@ -294,6 +294,14 @@ TEST_F(AdmitTest, DatasetInputsComeFromAllowedSources) {
   o.evidence = {good, approved_manifest};
   o.input_paths = {dir() / "approved"};
   EXPECT_TRUE(decide(p, model("tuned"), o).admitted());
+
+  // A supplied folder named like the dataset that no longer matches its manifest is that
+  // dataset's changed copy: rejected, not quietly replaced by the digest-only match.
+  write_file(dir() / "approved" / "part-0.jsonl", "{\"text\": \"poisoned\"}\n");
+  const auto changed = decide(p, model("tuned"), o);
+  EXPECT_FALSE(changed.admitted()) << format_text(changed);
+  EXPECT_NE(format_text(changed).find("differs from its manifest"), std::string::npos)
+      << format_text(changed);
 }
 
 TEST_F(AdmitTest, DatasetFolderMustMatchItsSignedManifest) {
