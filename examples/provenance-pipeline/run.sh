@@ -77,7 +77,9 @@ expect 1 admit
 
 step "10. which models are affected if the dataset is compromised?"
 expect 0 "$MLSC" graph affected --by dataset:regression --db graph.db
-MODEL=$("$MLSC" graph affected --by dataset:regression --db graph.db --format json |
-  $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["affected"][0]["key"] if d.get("affected") else "")')
-echo "affected model digest: $MODEL"
+pick='import json, sys
+print(" ".join(n["key"] for n in json.load(sys.stdin)["nodes"] if n["label"] == "out/model/"))'
+MODEL=$("$MLSC" graph affected --by dataset:regression --db graph.db --format json | $PY -c "$pick")
+echo "affected model: out/model/ = $MODEL"
+[[ -n "$MODEL" ]]
 printf '\nall steps behaved as expected (work dir: %s)\n' "$WORK"
