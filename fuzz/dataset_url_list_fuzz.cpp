@@ -32,8 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   UrlListOptions with_path;
   with_path.path_column = "file";
-  for (const auto* o : {&with_path, static_cast<const UrlListOptions*>(nullptr)}) {
-    const UrlListOptions options = o ? *o : UrlListOptions{};
+  for (const UrlListOptions& options : {UrlListOptions{}, with_path}) {
     if (auto csv = parse_url_list_csv(text, options)) build(*csv);
     if (auto jsonl = parse_url_list_jsonl(text, options)) build(*jsonl);
   }

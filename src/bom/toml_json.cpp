@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "mlsc/bom/sources.hpp"
+#include "mlsc/core/json_depth.hpp"
 
 namespace mlsc::bom::detail {
 
@@ -138,26 +139,8 @@ Expected<nlohmann::json> parse_toml_as_json(std::string_view text) {
 Expected<nlohmann::json> parse_json_bounded(std::string_view text) {
   if (text.size() > kMaxTextFile) return Error::at(0, "JSON file larger than 32 MiB");
   // nlohmann::json recurses once per nesting level; refuse deep nesting before parsing.
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') in_string = true;
-    if (c == '[' || c == '{') {
-      if (++depth > 256) return Error::at(i, "JSON nested deeper than 256 levels");
-    }
-    if (c == ']' || c == '}') --depth;
+  if (const auto at = json_too_deep_at(text, 256)) {
+    return Error::at(*at, "JSON nested deeper than 256 levels");
   }
   auto parsed = nlohmann::json::parse(text, nullptr, false);
   if (parsed.is_discarded()) {

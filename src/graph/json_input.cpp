@@ -2,37 +2,11 @@
 
 #include <array>
 
+#include "mlsc/core/json_depth.hpp"
+
 namespace mlsc::graph::detail {
 
 namespace {
-
-// Deepest nesting of [ and { outside strings, with the offset where the limit is passed.
-std::optional<std::uint64_t> too_deep_at(std::string_view text, int max_depth) {
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return i;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return std::nullopt;
-}
 
 int base64_value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -49,7 +23,7 @@ Expected<json> parse_bounded_json(std::string_view text, const ParseLimits& limi
   if (text.size() > limits.max_bytes) {
     return Error{"document larger than " + std::to_string(limits.max_bytes) + " bytes"};
   }
-  if (auto at = too_deep_at(text, limits.max_depth)) {
+  if (auto at = json_too_deep_at(text, static_cast<std::size_t>(limits.max_depth))) {
     return Error::at(*at, "JSON nested deeper than " + std::to_string(limits.max_depth));
   }
   try {

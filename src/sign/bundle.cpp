@@ -1,5 +1,7 @@
 #include "mlsc/sign/bundle.hpp"
 
+#include "mlsc/core/json_depth.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -189,28 +191,7 @@ std::string_view to_string(MaterialKind k) {
 }
 
 bool json_nesting_exceeds(std::string_view text, std::size_t max_depth) {
-  std::size_t depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (const char c : text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return true;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return false;
+  return json_too_deep_at(text, max_depth).has_value();
 }
 
 Expected<Bundle> parse_bundle(std::string_view text) {

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "mlsc/core/base64.hpp"
+#include "mlsc/core/json_depth.hpp"
 
 namespace mlsc::sign::sigstore_json {
 namespace {
@@ -17,32 +18,6 @@ std::string join(const std::string& path, std::string_view key) {
 
 const char* type_name(const Json& j) {
   return j.type_name();
-}
-
-// Depth of bracket nesting outside strings; the parser itself is not trusted to bound it.
-bool nesting_within(std::string_view text, int max_depth) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth) return false;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return true;
 }
 
 bool two_digits(std::string_view s, std::size_t at, int& out) {
@@ -218,7 +193,7 @@ Expected<Json> parse_bounded(std::string_view text, const std::string& what, std
     return Error{what + ": " + std::to_string(text.size()) + " bytes exceeds the limit of " +
                  std::to_string(max_bytes)};
   }
-  if (!nesting_within(text, max_depth)) {
+  if (json_too_deep_at(text, static_cast<std::size_t>(max_depth))) {
     return Error{what + ": JSON nested deeper than " + std::to_string(max_depth) + " levels"};
   }
   Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
