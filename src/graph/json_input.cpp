@@ -30,6 +30,8 @@ Expected<json> parse_bounded_json(std::string_view text, const ParseLimits& limi
     return json::parse(text);
   } catch (const json::parse_error& e) {
     return Error::at(e.byte > 0 ? e.byte - 1 : 0, "invalid JSON");
+  } catch (const json::exception& e) {  // out_of_range: a number too large for a double
+    return Error{std::string("invalid JSON: ") + e.what()};
   }
 }
 

@@ -173,6 +173,8 @@ Expected<json> parse_json(std::string_view text) {
     const bool truncated = at + 1 >= text.size();
     return Error::at(at,
                      std::string("bundle: not valid JSON") + (truncated ? " (truncated?)" : ""));
+  } catch (const json::exception& e) {  // out_of_range: a number too large for a double
+    return Error{std::string("bundle: not valid JSON: ") + e.what()};
   }
 }
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "mlsc/core/json_depth.hpp"
 #include "mlsc/vuln/cvss.hpp"
 #include "mlsc/vuln/package_name.hpp"
 
@@ -266,12 +267,21 @@ bool evaluable(const OsvRange& range) {
 
 }  // namespace
 
+constexpr std::size_t kMaxOsvJsonDepth = 64;
+
 Expected<OsvRecord> parse_osv_json(std::string_view text, const OsvParseOptions& options) {
+  // Advisory databases are downloaded input: bound the parser's recursion first.
+  if (const auto at = json_too_deep_at(text, kMaxOsvJsonDepth)) {
+    return Error::at(*at,
+                     "JSON nested deeper than " + std::to_string(kMaxOsvJsonDepth) + " levels");
+  }
   json doc;
   try {
     doc = json::parse(text.begin(), text.end());
   } catch (const json::parse_error& e) {
     return Error::at(e.byte, std::string("invalid JSON: ") + e.what());
+  } catch (const json::exception& e) {  // out_of_range: a number too large for a double
+    return Error(std::string("invalid JSON: ") + e.what());
   }
   return record_from_json(doc, options);
 }

@@ -213,6 +213,21 @@ TEST(Toml, DeepDottedTablesAreRefused) {
       parse_pyproject("x = " + std::string(300, '[') + std::string(300, ']') + "\n", "deep.toml"));
 }
 
+// Found by bom_lockfile_fuzz: toml++ 3.3 reaches __builtin_unreachable when it classifies a
+// non-ASCII character (U+00A1) where whitespace may stand. Such input is refused before it.
+TEST(Toml, NonAsciiOutsideStringsIsRefusedInsideStringsKept) {
+  auto bad = parse_pyproject("[project]\nname = \"x\"\xc2\xa1\n", "p.toml");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().offset, 20U) << bad.error().describe();
+  EXPECT_FALSE(parse_pyproject("[project]\nd = \"\"\"a \\ \n \xc2\xa1\"\"\"\n", "p.toml"));
+  auto good = parse_pyproject(
+      "# \xc3\xa9t\xc3\xa9\n[project]\nname = \"x\"\ndescription = \"caf\xc3\xa9 \\\" \xc2\xa1\"\n"
+      "authors = [{name = '\xc3\x89mile'}]\nreadme = \"\"\"\n\xc2\xa1ol\xc3\xa9\"\"\"\"\n",
+      "p.toml");
+  ASSERT_TRUE(good) << good.error().describe();
+  EXPECT_EQ(good->project.name, "x");
+}
+
 // Found by bom_lockfile_fuzz: toml++ asserts (debug) or assumes (clang release) that a table
 // header's key starts with a key character; we compile those checks out, so this is an error.
 TEST(Toml, TableHeaderWithoutKeyIsAnError) {
