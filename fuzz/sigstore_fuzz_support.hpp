@@ -1,5 +1,6 @@
-// Reference files for the Sigstore fuzz targets: read once at start-up from ../shared (or from
-// $MLSC_SHARED_DIR), so the targets run against the real public-good trusted root.
+// Reference files for the Sigstore fuzz targets: read once at start-up from ../shared (the path
+// fuzz/CMakeLists.txt compiles in, or $MLSC_SHARED_DIR), so the targets run against the real
+// public-good trusted root.
 #pragma once
 
 #include <cstdlib>
@@ -13,8 +14,8 @@ namespace mlsc::fuzz {
 
 inline std::filesystem::path shared_dir() {
   if (const char* env = std::getenv("MLSC_SHARED_DIR"); env != nullptr) return env;
-  // This file is fuzz/<name>; the shared data sits next to the repository root.
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "shared";
+  // Not from __FILE__: compiler caches rewrite it to a path relative to the build directory.
+  return MLSC_SHARED_DIR;
 }
 
 inline std::string read_shared(const std::string& relative) {
