@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "mlsc/core/bytes.hpp"
+#include "mlsc/dataset/manifest.hpp"
 #include "mlsc/sign/bundle.hpp"
 #include "mlsc/sign/hashing.hpp"
 #include "mlsc/sign/statement.hpp"
@@ -23,14 +24,6 @@ namespace {
 
 constexpr std::size_t kMaxBomBytes = std::size_t{64} << 20;
 constexpr std::size_t kMaxDirtyPathsRecorded = 1000;
-
-bool is_lower_hex(std::string_view s, std::size_t size) {
-  if (s.size() != size) return false;
-  for (const char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
 
 // The name a path is recorded under: relative to the working directory when it lies inside it,
 // POSIX separators, no "./" noise.
@@ -129,26 +122,19 @@ Expected<ordered_json> dataset_dependency(const std::string& name, const fs::pat
   if (!bundle) return Error(manifest_bundle.string() + ": " + bundle.error().describe());
   auto statement = bundle_statement(*bundle, manifest_bundle);
   if (!statement) return statement.error();
-  if (string_at(*statement, "predicateType") != kDatasetManifestPredicate)
-    return Error(manifest_bundle.string() + ": not a dataset manifest (predicateType is not " +
-                 std::string(kDatasetManifestPredicate) + ")");
-  const auto subject = statement->find("subject");
-  if (subject == statement->end() || !subject->is_array() || subject->size() != 1 ||
-      !(*subject)[0].is_object())
-    return Error(manifest_bundle.string() + ": a dataset manifest has exactly one subject");
-  const json& s = (*subject)[0];
-  const auto digest = s.find("digest");
-  const std::string root =
-      digest != s.end() && digest->is_object() ? string_at(*digest, "sha256") : "";
-  if (!is_lower_hex(root, 64))
-    return Error(manifest_bundle.string() + ": the manifest's subject has no sha256 Merkle root");
-  if (string_at(s, "name") != name)
+  // The dataset module owns the manifest format: it checks the predicate type, the one subject
+  // and that its digest is the Merkle root of the listed files and records.
+  auto manifest = dataset::manifest_from_statement(*statement);
+  if (!manifest)
+    return Error(manifest_bundle.string() +
+                 ": not a dataset manifest: " + manifest.error().describe());
+  if (manifest->name != name)
     return Error("--dataset " + name + ": the manifest " + manifest_bundle.string() +
-                 " is for dataset \"" + string_at(s, "name") + "\"");
+                 " is for dataset \"" + manifest->name + "\"");
   auto bundle_digest = sha256_of_file(manifest_bundle);
   if (!bundle_digest) return bundle_digest.error();
   return ordered_json{{"name", name},
-                      {"digest", {{"sha256", root}}},
+                      {"digest", {{"sha256", manifest->merkle_root}}},
                       {"annotations",
                        {{"kind", "dataset"},
                         {"mixtureWeight", weight},

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "mlsc/dataset/manifest.hpp"
+
 #include "mlsc/sign/hashing.hpp"
 #include "mlsc/sign/sign.hpp"
 #include "mlsc/sign/statement_bundle.hpp"
@@ -18,16 +20,17 @@ using sign::testing::ScratchDir;
 using sign::testing::write_file;
 namespace fs = std::filesystem;
 
-const std::string kRoot(64, 'c');
-
-// A signed dataset manifest as the dataset module writes it (the contract's subject shape).
-fs::path dataset_bundle(const fs::path& dir, const fs::path& key, const std::string& name) {
-  ordered_json s = {
-      {"_type", sign::kInTotoStatementV1},
-      {"subject", ordered_json::array({{{"name", name}, {"digest", {{"sha256", kRoot}}}}})},
-      {"predicateType", kDatasetManifestPredicate},
-      {"predicate", {{"files", ordered_json::array()}}}};
-  auto bundle = sign::sign_statement(s, key);
+// A signed dataset manifest written by the dataset module over a one-file folder; `root` gets
+// its Merkle root.
+fs::path dataset_bundle(const fs::path& dir, const fs::path& key, const std::string& name,
+                        std::string& root) {
+  write_file(dir / name / "part-0.jsonl", "{\"text\": \"" + name + "\"}\n");
+  dataset::ManifestOptions options;
+  options.name = name;
+  auto manifest = dataset::build_manifest(dir / name, options);
+  EXPECT_TRUE(manifest) << manifest.error().describe();
+  root = manifest->merkle_root;
+  auto bundle = sign::sign_statement(dataset::to_statement(*manifest), key);
   EXPECT_TRUE(bundle);
   const fs::path file = dir / (name + ".manifest.sig");
   EXPECT_TRUE(sign::write_bundle(*bundle, file));
@@ -37,11 +40,12 @@ fs::path dataset_bundle(const fs::path& dir, const fs::path& key, const std::str
 TEST(StepProvenance, DatasetDependencyCarriesRootWeightAndBundleDigest) {
   ScratchDir dir;
   const auto key = make_key(dir.path(), "P-256", "k");
-  const auto file = dataset_bundle(dir.path(), key, "wiki");
+  std::string root;
+  const auto file = dataset_bundle(dir.path(), key, "wiki", root);
   auto dep = dataset_dependency("wiki", file, 0.25);
   ASSERT_TRUE(dep) << dep.error().describe();
   EXPECT_EQ((*dep)["name"], "wiki");
-  EXPECT_EQ((*dep)["digest"]["sha256"], kRoot);
+  EXPECT_EQ((*dep)["digest"]["sha256"], root);
   EXPECT_EQ((*dep)["annotations"]["kind"], "dataset");
   EXPECT_DOUBLE_EQ((*dep)["annotations"]["mixtureWeight"].get<double>(), 0.25);
   auto bundle_digest = sign::hash_file(file, sign::HashType::sha256);
