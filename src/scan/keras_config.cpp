@@ -10,6 +10,7 @@
 
 #include "core/embedded.hpp"
 #include "keras_code.hpp"
+#include "rule_lines.hpp"
 
 namespace mlsc::scan::keras {
 
@@ -27,23 +28,8 @@ struct Gadget {
   std::string reason;
 };
 
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r");
-  return s.substr(first, last - first + 1);
-}
-
-std::vector<std::string_view> split_lines(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    const auto nl = text.find('\n');
-    lines.push_back(text.substr(0, nl));
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
-  }
-  return lines;
-}
+using rules::split_lines;
+using rules::trim;
 
 Severity parse_severity(std::string_view word) {
   if (word == "[high]") return Severity::high;
@@ -55,18 +41,7 @@ Severity parse_severity(std::string_view word) {
 std::vector<Gadget> load_gadgets() {
   std::vector<Gadget> out;
   for (std::string_view line : split_lines(embedded::keras_gadgets)) {
-    std::string reason;
-    if (const auto hash = line.find('#'); hash != std::string_view::npos) {
-      reason = std::string(trim(line.substr(hash + 1)));
-      line = line.substr(0, hash);
-    }
-    std::vector<std::string_view> words;
-    for (std::string_view rest = trim(line); !rest.empty(); rest = trim(rest)) {
-      const auto sp = rest.find_first_of(" \t");
-      words.push_back(rest.substr(0, sp));
-      if (sp == std::string_view::npos) break;
-      rest.remove_prefix(sp);
-    }
+    auto [words, reason] = rules::parse_rule_line(line);
     if (words.size() < 2) continue;
     Gadget g;
     g.module = std::string(words[0]);

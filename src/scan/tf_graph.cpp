@@ -8,6 +8,7 @@
 
 #include "core/embedded.hpp"
 #include "protobuf_wire.hpp"
+#include "rule_lines.hpp"
 
 namespace mlsc::scan::tf {
 
@@ -216,21 +217,7 @@ struct OpRule {
   std::string reason;
 };
 
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  return s.substr(first, s.find_last_not_of(" \t\r") - first + 1);
-}
-
-template <class Each>
-void for_lines(std::string_view t, Each each) {
-  while (!t.empty()) {
-    const auto nl = t.find('\n');
-    each(t.substr(0, nl));
-    if (nl == std::string_view::npos) break;
-    t.remove_prefix(nl + 1);
-  }
-}
+using rules::trim;
 
 Severity severity_of(std::string_view w) {
   if (w == "critical") return Severity::critical;
@@ -243,21 +230,10 @@ Severity severity_of(std::string_view w) {
 const std::unordered_map<std::string, OpRule>& op_policy() {
   static const std::unordered_map<std::string, OpRule> table = [] {
     std::unordered_map<std::string, OpRule> t;
-    for_lines(embedded::tf_op_policy, [&](std::string_view line) {
-      std::string reason;
-      if (const auto hash = line.find('#'); hash != std::string_view::npos) {
-        reason = std::string(trim(line.substr(hash + 1)));
-        line = line.substr(0, hash);
-      }
-      std::vector<std::string_view> w;
-      for (std::string_view rest = trim(line); !rest.empty(); rest = trim(rest)) {
-        const auto sp = rest.find_first_of(" \t");
-        w.push_back(rest.substr(0, sp));
-        if (sp == std::string_view::npos) break;
-        rest.remove_prefix(sp);
-      }
+    for (const auto line : rules::split_lines(embedded::tf_op_policy)) {
+      const auto [w, reason] = rules::parse_rule_line(line);
       if (w.size() >= 3) t[std::string(w[0])] = {severity_of(w[1]), std::string(w[2]), reason};
-    });
+    }
     return t;
   }();
   return table;
@@ -266,10 +242,10 @@ const std::unordered_map<std::string, OpRule>& op_policy() {
 const std::unordered_set<std::string>& standard_ops() {
   static const std::unordered_set<std::string> ops = [] {
     std::unordered_set<std::string> s;
-    for_lines(embedded::tf_standard_ops, [&](std::string_view line) {
+    for (const auto line : rules::split_lines(embedded::tf_standard_ops)) {
       const auto t = trim(line);
       if (!t.empty() && t[0] != '#') s.emplace(t);
-    });
+    }
     return s;
   }();
   return ops;
