@@ -34,23 +34,12 @@ import sys
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from harness import Results
+
 PYTHON = '/usr/bin/python3'
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 POLICIES = os.path.join(ROOT, 'examples', 'policies')
 
-
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, ok, name, detail=''):
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-            print(f'FAIL {name}' + (f'\n     {detail}' if detail else ''))
-        return ok
 
 
 class Cli:

@@ -30,24 +30,14 @@ import sys
 
 import jsonschema
 
+from harness import Results
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 MAKE = os.path.join(ROOT, 'tests', 'fixtures', 'make_bom_fixtures.py')
 PYTHON = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable
 TS = '2024-05-01T12:00:00Z'
 
-
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, ok, name, detail=''):
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-            print(f'FAIL {name}' + (f': {detail}' if detail else ''))
 
 
 def format_checker(base):

@@ -29,6 +29,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sarif_check import catalogue, sarif_problems  # noqa: E402
 
+from harness import Results
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
@@ -101,19 +103,6 @@ def deferred_format(path):
         return 'yaml-manifest'
     return None
 
-
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, ok, name, detail=''):
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-            print(f'FAIL: {name}' + (f'\n      {detail}' if detail else ''))
-        return ok
 
 
 def describe(entry):

@@ -30,21 +30,10 @@ import sys
 
 import numpy as np
 
+from harness import Results
+
 PREDICATE = 'https://mlsc.dev/dataset-manifest/v1'
 
-
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, ok, name, detail=''):
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-            print(f'FAIL {name}' + (f'\n     {detail}' if detail else ''))
-        return ok
 
 
 def run(mlsc, *args):

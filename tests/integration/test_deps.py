@@ -38,19 +38,8 @@ warnings.simplefilter('ignore')  # LegacyVersion's deprecation warning
 import yaml  # noqa: E402  (Debian python3-yaml)
 from pkg_resources.extern.packaging import version as pv  # noqa: E402
 
+from harness import Results
 
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, ok, name, detail=''):
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-            print(f'FAIL: {name}' + (f'\n      {detail}' if detail else ''))
-        return ok
 
 
 def run(mlsc, args, timeout=900):

@@ -28,6 +28,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from sarif_check import catalogue, sarif_problems  # noqa: E402
+
+from harness import Results
+
 ROOT = os.path.dirname(os.path.dirname(HERE))
 MAKE_FIXTURES = os.path.join(ROOT, 'tests', 'fixtures', 'make_fixtures.py')
 PYTHON = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable
@@ -47,21 +50,6 @@ FORMAT_ALTERNATIVES = {
     'xz': {'xz', 'joblib'},
 }
 
-
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-        self.failures = []
-
-    def check(self, ok, name, detail=''):
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-            self.failures.append(name)
-            print(f'FAIL: {name}' + (f'\n      {detail}' if detail else ''))
-        return ok
 
 
 def run_mlsc(mlsc, args, cwd=None, timeout=600):

@@ -24,25 +24,14 @@ import os
 import subprocess
 import sys
 
+from harness import Results
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 MAKE = os.path.join(ROOT, 'tests', 'fixtures', 'make_format_fixtures_a.py')
 PYTHON = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable
 RANK = {s: i for i, s in enumerate(['none', 'info', 'low', 'medium', 'high', 'critical'])}
 
-
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, ok, name, detail=''):
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-            print(f'FAIL: {name}' + (f'\n      {detail}' if detail else ''))
-        return ok
 
 
 def describe(entry):

@@ -27,6 +27,8 @@ import subprocess
 import sys
 import tarfile
 
+from harness import Results
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 MAKE = os.path.join(ROOT, 'tests', 'fixtures', 'make_onnx_fixtures.py')
@@ -58,19 +60,6 @@ const spec = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));
 })().catch(e => { console.error(String(e)); process.exit(1); });
 '''
 
-
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, ok, name, detail=''):
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-            print(f'FAIL: {name}' + (f'\n      {detail}' if detail else ''))
-        return ok
 
 
 def scan(mlsc, path):

@@ -27,6 +27,8 @@ import subprocess
 import sys
 import time
 
+from harness import Results
+
 GOLDEN_KEY_AND_CERT = [
     # folder, model is the single file signme-1, --ignore-paths ignore-me
     ('v0.2.0-certificate', False, False), ('v0.3.1-certificate', False, False),
@@ -40,19 +42,6 @@ GOLDEN_SIGSTORE = [('v0.3.1-sigstore', False), ('v1.0.0-sigstore', False),
 SIGSTORE_IDENTITY = 'stefanb@us.ibm.com'
 SIGSTORE_ISSUER = 'https://sigstore.verify.ibm.com/oauth2'
 
-
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, ok, name, detail=''):
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-            print(f'FAIL {name}' + (f'\n     {detail}' if detail else ''))
-        return ok
 
 
 class Cli:
