@@ -297,8 +297,9 @@ class RuleParser {
   }
 
   Expected<RuleSettings> provenance(const YAML::Node& n, const std::string& where) const {
-    auto ok = r_.mapping(n, where,
-                         {"required", "builders", "inputs_admitted", "input_kinds", "max_depth"});
+    auto ok = r_.mapping(
+        n, where,
+        {"required", "builders", "build_types", "inputs_admitted", "input_kinds", "max_depth"});
     if (!ok) return ok.error();
     ProvenanceRule rule;
     for (auto [key, field] : {std::pair{"required", &rule.required},
@@ -315,6 +316,11 @@ class RuleParser {
     }
     if (rule.builders.empty() && p_.builders.empty()) {
       return r_.error(n, where + ": the policy defines no trust.builders");
+    }
+    if (n["build_types"]) {
+      auto t = r_.texts(n["build_types"], where + ".build_types");
+      if (!t) return t.error();
+      rule.build_types = std::move(*t);
     }
     if (n["input_kinds"]) {
       auto k = r_.texts(n["input_kinds"], where + ".input_kinds");

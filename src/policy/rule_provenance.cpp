@@ -17,16 +17,23 @@ struct BuilderMatch {
 };
 
 BuilderMatch trusted_provenance(const std::vector<const Evidence*>& candidates,
-                                const std::vector<const Builder*>& builders) {
+                                const std::vector<const Builder*>& builders,
+                                const std::vector<std::string>& build_types) {
   BuilderMatch m;
   for (const auto* e : candidates) {
     const std::string id =
         json_text(json_path(e->statement, {"predicate", "runDetails", "builder", "id"}));
+    const std::string build_type =
+        json_text(json_path(e->statement, {"predicate", "buildDefinition", "buildType"}));
     const auto b = std::find_if(builders.begin(), builders.end(),
                                 [&](const Builder* x) { return x->id == id; });
     std::string problem;
     if (b == builders.end()) {
       problem = e->file.string() + ": builder '" + id + "' is not a trusted builder";
+    } else if (!build_types.empty() &&
+               std::find(build_types.begin(), build_types.end(), build_type) == build_types.end()) {
+      problem = e->file.string() + ": buildType '" + build_type + "' is not one of " +
+                join(build_types, ", ");
     } else if (!verified_by_any(*e, (*b)->signed_by)) {
       problem = e->file.string() + ": not signed by a key of builder " + (*b)->name + " (" +
                 join((*b)->signed_by, ", ") + ")";
@@ -106,7 +113,7 @@ RuleResult Engine::provenance(const ProvenanceRule& r, const Subject& s, int dep
   } else {
     for (const auto& name : r.builders) builders.push_back(policy_.builder(name));
   }
-  const BuilderMatch m = trusted_provenance(candidates, builders);
+  const BuilderMatch m = trusted_provenance(candidates, builders, r.build_types);
   if (m.evidence == nullptr) return fail(m.problem);
   const std::string by = m.evidence->file.string() + " built by " + m.builder->name +
                          ", signed by " + m.evidence->signer;

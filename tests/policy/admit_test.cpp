@@ -215,6 +215,28 @@ TEST_F(AdmitTest, ProvenanceMustComeFromATrustedBuilder) {
             std::string::npos);
 }
 
+TEST_F(AdmitTest, ProvenanceBuildTypeMustBeListedWhenTheRuleNamesSome) {
+  const auto digest = signed_model("m", trusted_key_, "weights");
+  AdmitOptions o;
+  o.evidence = {provenance("m.prov", digest, "https://ci.test/builder", trusted_key_)};
+  const Artifact a = model("m");
+  const auto ours = policy(
+      "  model:\n    - provenance: {builders: [ci], build_types: "
+      "[\"https://mlsc.dev/ml-step/v1\"]}\n");
+  EXPECT_TRUE(decide(ours, a, o).admitted());
+
+  // The same trusted builder and key, but a build the policy does not know how to read.
+  const auto other = policy(
+      "  model:\n    - provenance: {builders: [ci], build_types: "
+      "[\"https://slsa-framework.test/generic/v1\"]}\n");
+  const auto d = decide(other, a, o);
+  EXPECT_FALSE(d.admitted());
+  EXPECT_NE(only_result(d).reason.find("buildType 'https://mlsc.dev/ml-step/v1' is not one of "
+                                       "https://slsa-framework.test/generic/v1"),
+            std::string::npos)
+      << only_result(d).reason;
+}
+
 TEST_F(AdmitTest, EveryInputMustItselfBeAdmitted) {
   const auto base = signed_model("base", trusted_key_, "base weights");
   const auto tuned = signed_model("tuned", trusted_key_, "tuned weights");

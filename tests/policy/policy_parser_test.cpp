@@ -27,7 +27,8 @@ rules:
     - scan: {max_severity: low}
     - id: third-party-provenance
       when: {third_party: true}
-      provenance: {builders: [ci], inputs_admitted: true, max_depth: 3}
+      provenance: {builders: [ci], inputs_admitted: true, max_depth: 3,
+                   build_types: ["https://mlsc.dev/ml-step/v1"]}
     - base_models: {allow: ["sha256:abcd", "meta-llama/*"]}
   dataset:
     - datasets: {allowed_sources: ["https://huggingface.co/datasets/org/*"]}
@@ -70,6 +71,7 @@ TEST(PolicyParser, ParsesTheDocumentedShape) {
   const auto& prov = std::get<ProvenanceRule>(model[2].settings);
   EXPECT_TRUE(prov.inputs_admitted);
   EXPECT_EQ(prov.max_depth, 3);
+  EXPECT_EQ(prov.build_types, std::vector<std::string>{"https://mlsc.dev/ml-step/v1"});
   EXPECT_EQ(check_id(model[3].settings), "policy.base-models");
 
   const auto& env = p->rules.at(ArtifactKind::environment);
@@ -106,6 +108,10 @@ TEST(PolicyParser, RejectsWrongValuesWithTheirLine) {
   EXPECT_NE(error_of("version: 1\ntrust: {keys: {k: {public_key: a.pem}}}\nrules:\n  model:\n"
                      "    - provenance: {builders: [ci]}\n")
                 .find("p.yaml:5: rules.model[0].provenance.builders: unknown builder 'ci'"),
+            std::string::npos);
+  EXPECT_NE(error_of("version: 1\ntrust: {builders: {ci: {id: x, signed_by: []}}}\nrules:\n"
+                     "  model:\n    - provenance: {build_types: https://a}\n")
+                .find("p.yaml:5: rules.model[0].provenance.build_types"),
             std::string::npos);
   EXPECT_NE(error_of("version: 1\nrules:\n  model:\n    - {scan: {}, signature: {}}\n")
                 .find("two rule types"),

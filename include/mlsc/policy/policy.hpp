@@ -65,6 +65,10 @@ struct ScanRule {
 struct ProvenanceRule {
   bool required = true;
   std::vector<std::string> builders;  // Builder names; empty: any builder of the policy
+  // Accepted buildDefinition.buildType URIs; empty: any. A trusted builder may run many kinds
+  // of build, and the buildType says how to read the rest of the provenance (SLSA's
+  // verification steps check it alongside builder.id).
+  std::vector<std::string> build_types;
   bool inputs_admitted = false;
   // resolvedDependencies annotations.kind values that must themselves be admitted.
   std::vector<std::string> input_kinds = {"dataset", "base_model", "environment"};
