@@ -296,8 +296,8 @@ void add_admit_command(CLI::App& app, mlsc::report::AdmitArgs& a) {
   cmd->add_option("--evidence", a.evidence, "Inputs' signatures and manifests (repeatable)");
   cmd->add_option("--input", a.inputs, "Local copies of inputs, for scan/dependency rules");
   cmd->add_option("--label", a.labels, "Artifact labels for `when:` conditions (repeatable)");
-  cmd->add_option("--format", a.format, "Output format")
-      ->check(CLI::IsMember({"text", "json"}))
+  cmd->add_option("--format", a.format, "Output format (sarif: one result per failed rule)")
+      ->check(CLI::IsMember({"text", "json", "sarif"}))
       ->capture_default_str();
 }
 

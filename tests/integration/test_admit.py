@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from harness import Results
+from sarif_check import catalogue, sarif_problems
 
 PYTHON = '/usr/bin/python3'
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -242,6 +243,17 @@ def check_security_engineer(cli, r, work, shared):
             and 'critical' in f['no-unsafe-code'],
             'security: signed malicious pickle rejected by the scan rule only', f'{rc} {f or err}')
     r.check(not os.path.exists(marker), 'security: admission never loads the pickle')
+    rc, out, err = cli.run('admit', '--policy', policy, evil, '--signature', evil_sig, '--format', 'sarif')
+    try:
+        log = json.loads(out)
+        results = log['runs'][0]['results']
+        problems = sarif_problems(log, catalogue(cli.binary))
+    except (ValueError, KeyError, IndexError) as e:
+        results, problems = [], [f'not a SARIF log: {e}: {out[:200]} {err}']
+    r.check(rc == 1 and not problems and [x['ruleId'] for x in results] == ['policy.scan']
+            and 'no-unsafe-code' in results[0]['message']['text'],
+            'security: --format sarif gives one valid result for the failed scan rule',
+            f'{rc} {problems} {results}')
 
     other = torch_model(os.path.join(d, 'other'), 2)
     other_sig = sign_model(cli, r, other, mallory[0], os.path.join(d, 'other.sig'))

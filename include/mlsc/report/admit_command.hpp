@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "mlsc/core/finding.hpp"
+#include "mlsc/policy/admit.hpp"
+
 namespace mlsc::report {
 
 struct AdmitArgs {
@@ -18,9 +21,14 @@ struct AdmitArgs {
   std::vector<std::string> evidence;    // other bundles: inputs' signatures and manifests
   std::vector<std::string> inputs;      // local copies of inputs, for content rules
   std::vector<std::string> labels;      // e.g. third_party
-  std::string format = "text";
+  std::string format = "text";          // text, json or sarif
 };
 
 int run_admit(const AdmitArgs& args, std::ostream& out, std::ostream& err);
+
+// A decision as one report for the SARIF formatter: every failed rule (the artifact's and its
+// inputs') is a finding whose rule is the check id (policy.signature, ...). An admitted
+// artifact has no findings.
+FileReport decision_report(const policy::Decision& d, const std::string& artifact_path);
 
 }  // namespace mlsc::report
