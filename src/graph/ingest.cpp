@@ -8,6 +8,8 @@
 #include <memory>
 
 #include "json_input.hpp"
+#include "mlsc/core/base64.hpp"
+#include "mlsc/core/bytes.hpp"
 #include "mlsc/sign/hashing.hpp"
 
 namespace mlsc::graph {
@@ -55,8 +57,10 @@ std::vector<std::string> bundle_signers(const json& bundle) {
     if (!certs.empty()) cert = &certs.front();
   }
   if (cert) {
-    if (auto der = detail::base64_decode(text(*cert, "rawBytes"))) {
-      if (auto id = certificate_identity(*der)) out.push_back(identity_key(*id));
+    if (auto der = base64_decode(text(*cert, "rawBytes"))) {
+      if (auto id = certificate_identity({der->begin(), der->end()})) {
+        out.push_back(identity_key(*id));
+      }
     }
   }
   if (const json* key = member(*material, "publicKey")) {
@@ -70,14 +74,14 @@ Expected<void> add_envelope(const json& envelope, GraphDocument& doc,
   if (text(envelope, "payloadType") != "application/vnd.in-toto+json") {
     return Error{"DSSE payloadType is not application/vnd.in-toto+json"};
   }
-  auto payload = detail::base64_decode(text(envelope, "payload"));
-  if (!payload) return Error{"DSSE payload is not base64"};
+  const auto payload = base64_decode(text(envelope, "payload"));
+  if (!payload) return Error{"DSSE payload: " + payload.error().describe()};
   for (const auto& sig : detail::array_or_empty(envelope, "signatures")) {
     if (auto keyid = text(sig, "keyid"); !keyid.empty()) {
       signers.push_back(identity_key("key:" + keyid));
     }
   }
-  auto statement = detail::parse_bounded_json(*payload, limits);
+  auto statement = detail::parse_bounded_json(as_chars(*payload), limits);
   if (!statement) return Error{"DSSE payload: " + statement.error().describe()};
   return detail::add_statement(*statement, doc, signers);
 }

@@ -1,23 +1,8 @@
 #include "json_input.hpp"
 
-#include <array>
-
 #include "mlsc/core/json_depth.hpp"
 
 namespace mlsc::graph::detail {
-
-namespace {
-
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+' || c == '-') return 62;  // standard and URL-safe alphabets
-  if (c == '/' || c == '_') return 63;
-  return -1;
-}
-
-}  // namespace
 
 Expected<json> parse_bounded_json(std::string_view text, const ParseLimits& limits) {
   if (text.size() > limits.max_bytes) {
@@ -33,26 +18,6 @@ Expected<json> parse_bounded_json(std::string_view text, const ParseLimits& limi
   } catch (const json::exception& e) {  // out_of_range: a number too large for a double
     return Error{std::string("invalid JSON: ") + e.what()};
   }
-}
-
-std::optional<std::string> base64_decode(std::string_view in) {
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
-  if (in.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(in.size() / 4 * 3 + 2);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const int v = base64_value(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return out;
 }
 
 const json* member(const json& object, std::string_view key) {

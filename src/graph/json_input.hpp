@@ -17,8 +17,6 @@ using nlohmann::json;
 
 // Parses after checking size and nesting depth (so the parser never recurses past the limit).
 Expected<json> parse_bounded_json(std::string_view text, const ParseLimits& limits);
-// Strict standard base64 (padding optional, no whitespace); nullopt on any other byte.
-std::optional<std::string> base64_decode(std::string_view text);
 
 // Typed, never-throwing access to attacker-shaped JSON.
 const json* member(const json& object, std::string_view key);
