@@ -9,6 +9,7 @@
 #include "file_util.hpp"
 #include "mlsc/bom/purl.hpp"
 #include "mlsc/bom/sources.hpp"
+#include "mlsc/core/text.hpp"
 #include "mlsc/sign/hashing.hpp"
 #include "text_util.hpp"
 
@@ -348,7 +349,7 @@ class Walker {
 };
 
 std::string package_key(const Package& p) {
-  const auto name = p.ecosystem == "pypi" ? normalize_pypi_name(p.name) : detail::lower(p.name);
+  const auto name = p.ecosystem == "pypi" ? normalize_pypi_name(p.name) : ascii_lower(p.name);
   return p.ecosystem + "|" + name + "|" + p.version + "|" + p.build + "|" + p.url;
 }
 

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "mlsc/bom/sources.hpp"
+#include "mlsc/core/text.hpp"
 #include "text_util.hpp"
 
 namespace mlsc::bom {
@@ -36,7 +37,7 @@ Expected<std::vector<Header>> read_headers(std::string_view text) {
       return Error::at(line_offset, "metadata line is not 'Name: value'");
     if (out.size() >= kMaxHeaders)
       return Error::at(line_offset, "more than 20000 metadata headers");
-    out.push_back({detail::lower(detail::trim(line.substr(0, colon))),
+    out.push_back({ascii_lower(detail::trim(line.substr(0, colon))),
                    std::string(detail::trim(line.substr(colon + 1)))});
   }
   return out;

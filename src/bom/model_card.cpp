@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "mlsc/bom/sources.hpp"
+#include "mlsc/core/text.hpp"
 #include "text_util.hpp"
 
 namespace mlsc::bom {
@@ -135,7 +136,7 @@ int heading_level(std::string_view line) {
 }
 
 std::string* section_target(std::string_view heading, ModelCard& card) {
-  const auto h = detail::lower(heading);
+  const auto h = ascii_lower(heading);
   // "Intended uses & limitations" (the model card template's heading) is about uses.
   if (h.find("intended use") != std::string::npos || h.find("uses") != std::string::npos ||
       h.find("use case") != std::string::npos)

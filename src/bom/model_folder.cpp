@@ -8,6 +8,7 @@
 #include "mlsc/bom/collect.hpp"
 #include "mlsc/bom/sources.hpp"
 #include "mlsc/core/mapped_file.hpp"
+#include "mlsc/core/text.hpp"
 #include "mlsc/sign/hashing.hpp"
 #include "sign/hash_parallel.hpp"
 #include "text_util.hpp"
@@ -49,7 +50,7 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 }
 
 std::string_view format_of(std::string_view file_name) {
-  const auto lower = detail::lower(file_name);
+  const auto lower = ascii_lower(file_name);
   for (const auto& f : kWeightSuffixes) {
     if (ends_with(lower, f.suffix)) {
       // ".bin" is a PyTorch checkpoint only under the names transformers gives it.
@@ -161,7 +162,7 @@ void add_weights(const WeightsSummary& w, std::uint64_t& safetensors_params,
 void read_metadata_files(const std::vector<fs::path>& files, const fs::path& base, Model& model) {
   for (const auto& f : files) {
     if (f.parent_path() != base) continue;  // only the folder's own config and card
-    const auto name = detail::lower(f.filename().string());
+    const auto name = ascii_lower(f.filename().string());
     if (name != "config.json" && name != "readme.md") continue;
     auto text = detail::read_text_file(f, name == "config.json" ? kMaxConfig : kMaxTextFile);
     if (!text) {

@@ -5,6 +5,7 @@
 #include <array>
 
 #include "mlsc/bom/sources.hpp"
+#include "mlsc/core/text.hpp"
 #include "text_util.hpp"
 
 namespace mlsc::bom {
@@ -102,7 +103,7 @@ std::optional<RuntimePiece> runtime_from_library_name(std::string_view file_name
 }
 
 std::optional<RuntimePiece> runtime_from_package(const Package& package) {
-  const auto name = detail::lower(package.name);
+  const auto name = ascii_lower(package.name);
   for (const auto& entry : kPackages) {
     const bool hit = entry.exact
                          ? name == entry.prefix

@@ -1,6 +1,7 @@
 // Pipfile.lock (pipenv): JSON with "default" and "develop" sections mapping names to
 // {"version": "==X", "hashes": [...], "markers": ..., "git"/"ref", "extras"}.
 #include "mlsc/bom/sources.hpp"
+#include "mlsc/core/text.hpp"
 #include "text_util.hpp"
 #include "toml_json.hpp"
 
@@ -32,7 +33,7 @@ Package read_entry(const std::string& name, const json& entry, PackageScope scop
   }
   if (auto git = detail::json_string(entry, "git"); !git.empty()) {
     p.url = git.rfind("git+", 0) == 0 ? git : "git+" + git;
-    p.vcs_commit = detail::lower(detail::json_string(entry, "ref"));
+    p.vcs_commit = ascii_lower(detail::json_string(entry, "ref"));
   } else if (auto file = detail::json_string(entry, "file"); !file.empty()) {
     p.url = file;
   } else if (auto path = detail::json_string(entry, "path"); !path.empty()) {

@@ -1,6 +1,7 @@
 // poetry.lock (lock formats 1.1 and 2.x): [[package]] entries with version, files and their
 // hashes, optional git/url sources; format 1.1 keeps the hashes in [metadata.files].
 #include "mlsc/bom/sources.hpp"
+#include "mlsc/core/text.hpp"
 #include "text_util.hpp"
 #include "toml_json.hpp"
 
@@ -61,7 +62,7 @@ Expected<std::vector<Package>> parse_poetry_lock(std::string_view text, const st
       // "legacy" sources are package indexes, not the package's own location.
       if (!url.empty() && type != "legacy") {
         p.url = (type == "git" ? "git+" : "") + url;
-        p.vcs_commit = detail::lower(detail::json_string(src, "resolved_reference"));
+        p.vcs_commit = ascii_lower(detail::json_string(src, "resolved_reference"));
       }
     }
     if (pkg.contains("dependencies") && pkg["dependencies"].is_object()) {

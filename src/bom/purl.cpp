@@ -1,4 +1,5 @@
 #include "mlsc/bom/purl.hpp"
+#include "mlsc/core/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -20,14 +21,6 @@ bool is_hub_part(std::string_view part) {
     const auto u = static_cast<unsigned char>(c);
     return std::isalnum(u) != 0 || c == '.' || c == '-' || c == '_';
   });
-}
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
-    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  });
-  return out;
 }
 
 }  // namespace
@@ -72,7 +65,7 @@ std::string pypi_purl(std::string_view name, std::string_view version) {
 
 std::string conda_purl(std::string_view name, std::string_view version, std::string_view build,
                        std::string_view channel, std::string_view subdir) {
-  std::string out = "pkg:conda/" + purl_encode(lowercase(name));
+  std::string out = "pkg:conda/" + purl_encode(ascii_lower(name));
   if (!version.empty()) out += "@" + purl_encode(version);
   // Qualifiers in lexical key order, as the purl spec's canonical form requires.
   const std::vector<std::pair<std::string_view, std::string_view>> qualifiers = {
@@ -104,7 +97,7 @@ std::string huggingface_purl(std::string_view repo_id, std::string_view revision
   } else {
     out += purl_encode(repo_id.substr(0, slash)) + "/" + purl_encode(repo_id.substr(slash + 1));
   }
-  if (!revision.empty()) out += "@" + purl_encode(lowercase(revision));
+  if (!revision.empty()) out += "@" + purl_encode(ascii_lower(revision));
   return out;
 }
 

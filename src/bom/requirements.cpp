@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "mlsc/bom/sources.hpp"
+#include "mlsc/core/text.hpp"
 #include "text_util.hpp"
 
 namespace mlsc::bom {
@@ -257,7 +258,7 @@ std::string vcs_commit(std::string_view url) {
       (ref.size() == 40 || ref.size() == 64) && std::all_of(ref.begin(), ref.end(), [](char c) {
         return std::isxdigit(static_cast<unsigned char>(c)) != 0;
       });
-  return full_hash ? detail::lower(ref) : std::string{};
+  return full_hash ? ascii_lower(ref) : std::string{};
 }
 
 struct LineContext {

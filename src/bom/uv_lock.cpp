@@ -1,6 +1,7 @@
 // uv.lock: [[package]] with name, version, source (registry, git, url, path, editable,
 // virtual), sdist/wheels with hashes, and dependencies by name.
 #include "mlsc/bom/sources.hpp"
+#include "mlsc/core/text.hpp"
 #include "text_util.hpp"
 #include "toml_json.hpp"
 
@@ -21,7 +22,7 @@ void read_source(const json& src, Package& p) {
   if (!src.is_object()) return;
   if (auto git = detail::json_string(src, "git"); !git.empty()) {
     const auto hash = git.find('#');
-    if (hash != std::string::npos) p.vcs_commit = detail::lower(git.substr(hash + 1));
+    if (hash != std::string::npos) p.vcs_commit = ascii_lower(git.substr(hash + 1));
     p.url = "git+" + git.substr(0, hash);
     return;
   }

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "json_input.hpp"
+#include "mlsc/core/text.hpp"
 #include "mlsc/sign/statement.hpp"
 
 namespace mlsc::graph::detail {
@@ -12,11 +13,6 @@ constexpr std::string_view kSlsaV1 = "https://slsa.dev/provenance/v1";
 constexpr std::string_view kModelSigningPrefix = "https://model_signing/";
 constexpr std::string_view kDatasetManifest = "https://mlsc.dev/dataset-manifest/v1";
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // What a resolved dependency is, from its annotations ("kind", "type" or "mlsc.kind") or its
 // URI: a base model is derived_from; a dataset is a built_from input whose digest is an
 // instance_of its dataset name; everything else is a plain built_from input.
@@ -25,7 +21,7 @@ enum class Role { input, dataset, base_model };
 Role dependency_role(const json& dep) {
   const json* ann = member(dep, "annotations");
   for (const auto key : {"mlsc.kind", "kind", "type"}) {
-    const auto v = ann ? lower(text(*ann, key)) : std::string();
+    const auto v = ann ? ascii_lower(text(*ann, key)) : std::string();
     if (v == "dataset" || v == "data") return Role::dataset;
     if (v == "base_model" || v == "base-model" || v == "model" || v == "checkpoint") {
       return Role::base_model;

@@ -1,4 +1,5 @@
 #include "mlsc/graph/model.hpp"
+#include "mlsc/core/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -34,12 +35,6 @@ bool is_hex(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
     return std::isxdigit(static_cast<unsigned char>(c)) != 0;
   });
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // "sha256:<hex>": an algorithm of [a-z0-9] and a hex value.
@@ -130,7 +125,7 @@ std::optional<std::string> digest_key(std::string_view algorithm, std::string_vi
     alg += static_cast<char>(std::tolower(u));
   }
   if (alg.empty() || !is_hex(hex) || hex.size() > 256) return std::nullopt;
-  return alg + ":" + lower(hex);
+  return alg + ":" + ascii_lower(hex);
 }
 
 std::string dataset_key(std::string_view name_or_uri) {

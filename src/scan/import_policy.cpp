@@ -6,6 +6,7 @@
 // that spells the global, the deny side also looks at every object the lookup passes through:
 // `pathlib` + `os.system` passes through `os.system`, `sklearn.utils` + `sys` is the sys module.
 #include "mlsc/scan/import_policy.hpp"
+#include "mlsc/core/text.hpp"
 
 #include <algorithm>
 #include <map>
@@ -35,13 +36,6 @@ struct Entry {
   bool contextual = false;
   std::string reason;
 };
-
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return s.substr(first, last - first + 1);
-}
 
 std::vector<std::string_view> split_words(std::string_view s) {
   std::vector<std::string_view> words;

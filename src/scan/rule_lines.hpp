@@ -5,14 +5,11 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "mlsc/core/text.hpp"
 
 namespace mlsc::scan::rules {
 
-inline std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  return s.substr(first, s.find_last_not_of(" \t\r") - first + 1);
-}
+using mlsc::trim;
 
 inline std::vector<std::string_view> split_lines(std::string_view text) {
   std::vector<std::string_view> lines;

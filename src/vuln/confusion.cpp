@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 
+#include "mlsc/core/text.hpp"
 #include "mlsc/vuln/package_name.hpp"
 
 namespace mlsc::vuln {
@@ -20,24 +21,6 @@ namespace fs = std::filesystem;
 
 constexpr std::uint64_t kMaxNamesBytes = 512ULL << 20;
 constexpr std::string_view kPyPI = "https://pypi.org/simple";
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
-  return out;
-}
 
 std::string strip_slashes(std::string_view url) {
   while (!url.empty() && url.back() == '/') url.remove_suffix(1);
@@ -51,8 +34,8 @@ std::string url_host(std::string_view url) {
   url = url.substr(0, url.find_first_of("/?#"));
   if (const std::size_t at = url.rfind('@'); at != std::string_view::npos)
     url.remove_prefix(at + 1);
-  if (!url.empty() && url.front() == '[') return lowercase(url.substr(0, url.find(']') + 1));
-  return lowercase(url.substr(0, url.find(':')));
+  if (!url.empty() && url.front() == '[') return ascii_lower(url.substr(0, url.find(']') + 1));
+  return ascii_lower(url.substr(0, url.find(':')));
 }
 
 // A URL as it may be shown: without user, password or token.
@@ -90,7 +73,7 @@ void add_urls(std::vector<IndexOption>& out, IndexOption::Kind kind, std::string
 
 // pip's option names: "--index-url", "index_url", "INDEX-URL" are the same key.
 std::string pip_key(std::string_view key) {
-  std::string k = lowercase(trim(key));
+  std::string k = ascii_lower(trim(key));
   while (!k.empty() && k.front() == '-') k.erase(0, 1);
   std::replace(k.begin(), k.end(), '_', '-');
   return k;
@@ -102,7 +85,7 @@ void add_option(std::vector<IndexOption>& out, const std::string& key, std::stri
   if (key == "extra-index-url") add_urls(out, IndexOption::Kind::extra_index_url, value, line);
   if (key == "find-links" || key == "f") add_urls(out, IndexOption::Kind::find_links, value, line);
   if (key == "no-index") {
-    const std::string v = lowercase(trim(value));
+    const std::string v = ascii_lower(trim(value));
     if (v == "1" || v == "true" || v == "yes" || v == "on") {
       out.push_back({IndexOption::Kind::no_index, "", line});
     }
@@ -162,23 +145,23 @@ MixedVerdict judge(const std::vector<std::pair<std::string, std::size_t>>& index
 }
 
 bool is_requirements_name(const fs::path& path) {
-  const std::string name = lowercase(path.filename().string());
+  const std::string name = ascii_lower(path.filename().string());
   const bool txt = name.ends_with(".txt");
   const bool in = name.ends_with(".in");
   if (!txt && !in) return false;
   if (name.find("requirements") != std::string::npos || name.starts_with("constraints")) {
     return true;
   }
-  return lowercase(path.parent_path().filename().string()) == "requirements";
+  return ascii_lower(path.parent_path().filename().string()) == "requirements";
 }
 
 bool is_env_name(const fs::path& path) {
-  const std::string name = lowercase(path.filename().string());
+  const std::string name = ascii_lower(path.filename().string());
   return name == ".env" || name.starts_with(".env.") || name.ends_with(".env");
 }
 
 bool is_pip_conf_name(const fs::path& path) {
-  const std::string name = lowercase(path.filename().string());
+  const std::string name = ascii_lower(path.filename().string());
   return name == "pip.conf" || name == "pip.ini";
 }
 
@@ -494,7 +477,7 @@ std::vector<IndexOption> parse_pip_conf(std::string_view text) {
     }
     flush();
     if (line.front() == '[' && line.back() == ']') {
-      section = lowercase(trim(line.substr(1, line.size() - 2)));
+      section = ascii_lower(trim(line.substr(1, line.size() - 2)));
       continue;
     }
     const std::size_t eq = line.find_first_of("=:");

@@ -5,6 +5,7 @@
 //   .devN sorts before all of its pre-releases), post-release, dev-release, local version
 //   (absent < present; segment-wise, alphanumeric segments before numeric ones).
 #include "mlsc/vuln/pep440.hpp"
+#include "mlsc/core/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -22,23 +23,8 @@ bool is_alpha(char c) {
 bool is_separator(char c) {
   return c == '-' || c == '_' || c == '.';
 }
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
 char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = lower(c);
-  return out;
 }
 
 // "007" -> "7", "000" -> "0".
@@ -242,7 +228,7 @@ class VersionParser {
       while (pos_ < s_.size() && (is_digit(s_[pos_]) || is_alpha(s_[pos_]))) ++pos_;
       if (pos_ == start) return false;
       const std::string_view segment = s_.substr(start, pos_ - start);
-      v.local_.push_back(all_digits(segment) ? strip_zeros(segment) : lowercase(segment));
+      v.local_.push_back(all_digits(segment) ? strip_zeros(segment) : ascii_lower(segment));
       if (pos_ < s_.size() && is_separator(s_[pos_])) {
         ++pos_;
         continue;
@@ -283,7 +269,7 @@ std::vector<std::string> legacy_parts(std::string_view text) {
       continue;
     }
     flush_other();
-    raw.push_back(lowercase(text.substr(i, j - i)));
+    raw.push_back(ascii_lower(text.substr(i, j - i)));
     i = j;
   }
   flush_other();

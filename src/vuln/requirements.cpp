@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 
+#include "mlsc/core/text.hpp"
 #include "mlsc/vuln/package_name.hpp"
 
 namespace mlsc::vuln {
@@ -20,12 +21,6 @@ bool is_space(char c) {
 bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '_' || c == '.';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (is_space(s.front()) || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (is_space(s.back()) || s.back() == '\n')) s.remove_suffix(1);
-  return s;
 }
 
 struct LogicalLine {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 
+#include "mlsc/core/text.hpp"
 #include "mlsc/vuln/pep440.hpp"
 
 namespace mlsc::vuln {
@@ -13,20 +14,6 @@ namespace {
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 struct OpSpelling {
@@ -156,7 +143,7 @@ Expected<Specifier> Specifier::parse(std::string_view text) {
 }
 
 bool Specifier::contains(const Version& v) const {
-  if (op_ == Op::arbitrary) return lowercase(v.str()) == lowercase(text_);
+  if (op_ == Op::arbitrary) return ascii_lower(v.str()) == ascii_lower(text_);
   if (v.is_legacy()) return op_ == Op::not_equal;
   switch (op_) {
     case Op::compatible:

@@ -17,4 +17,14 @@ std::string hex_encode(std::string_view bytes);
 // as \xNN, cut after `max_chars` with "...", so a message stays one printable line.
 std::string quote_untrusted(std::string_view name, std::size_t max_chars = 200);
 
+// The ASCII whitespace Python's str.strip() removes; the text formats we read (requirements,
+// metadata, policies, rule lists) are ASCII-structured, so no locale is consulted.
+inline constexpr std::string_view kAsciiSpace = " \t\n\r\f\v";
+
+// `s` without leading and trailing characters from `chars`.
+std::string_view trim(std::string_view s, std::string_view chars = kAsciiSpace);
+
+// `s` with A-Z lowered; other bytes (UTF-8 included) unchanged.
+std::string ascii_lower(std::string_view s);
+
 }  // namespace mlsc
