@@ -1,5 +1,7 @@
 #include "onnx_wire.hpp"
 
+#include "protobuf_wire.hpp"
+
 #include <array>
 #include <string_view>
 
@@ -7,8 +9,9 @@ namespace mlsc::scan::onnx_wire {
 
 namespace {
 
-constexpr std::uint32_t kMaxFieldNumber = (1U << 29) - 1;
-constexpr std::uint32_t kMaxGroupNesting = 32;
+using pb::Field;
+using pb::WireType;
+
 constexpr std::size_t kMaxTopLevelFields = 4096;  // looks_like_model's walk
 constexpr std::uint64_t kMaxIrVersion = 64;       // IR 10 is current; leave room for growth
 
@@ -100,7 +103,7 @@ class Stripper {
           base, "messages nested more than " + std::to_string(limits_.max_depth) + " levels deep");
     }
     if (kind == Kind::tensor) return tensor(bytes, base, out);
-    FieldReader reader(bytes, base);
+    pb::Reader reader(bytes, base, /*allow_groups=*/true);
     Field f;
     for (;;) {
       auto more = reader.next(f);
@@ -111,8 +114,7 @@ class Stripper {
         append_bytes(out, raw_field(bytes, base, f, reader.position()));
       } else {
         std::string nested;
-        const std::uint64_t payload_base = reader.position() - f.payload.size();
-        if (auto r = message(f.payload, payload_base, child, depth + 1, nested); !r) return r;
+        if (auto r = message(f.bytes, f.payload_offset, child, depth + 1, nested); !r) return r;
         append_varint(out, (static_cast<std::uint64_t>(f.number) << 3) | 2U);
         append_varint(out, nested.size());
         out += nested;
@@ -129,7 +131,7 @@ class Stripper {
   Expected<void> tensor(ByteView bytes, std::uint64_t base, std::string& out) {
     std::uint64_t payload = 0;
     {
-      FieldReader reader(bytes, base);
+      pb::Reader reader(bytes, base, /*allow_groups=*/true);
       Field f;
       for (;;) {
         auto more = reader.next(f);
@@ -143,7 +145,7 @@ class Stripper {
       ++stats_.tensors_stripped;
       stats_.bytes_stripped += payload;
     }
-    FieldReader reader(bytes, base);
+    pb::Reader reader(bytes, base, /*allow_groups=*/true);
     Field f;
     for (;;) {
       auto more = reader.next(f);
@@ -161,7 +163,7 @@ class Stripper {
 // The first field of a GraphProto: node, name, initializer, doc_string, input, output,
 // value_info, quantization_annotation, sparse_initializer, or a newer field; all length-delimited.
 bool opens_like_graph(ByteView graph) {
-  FieldReader reader(graph, 0, /*allow_groups=*/false);
+  pb::Reader reader(graph);
   Field f;
   auto more = reader.next(f);
   if (!more || !*more || f.type != WireType::len) return false;
@@ -193,116 +195,9 @@ TopField model_field_type(std::uint32_t number) {
 
 }  // namespace
 
-Expected<std::uint64_t> FieldReader::read_varint() {
-  std::uint64_t v = 0;
-  for (unsigned shift = 0; shift < 64; shift += 7) {
-    if (pos_ >= bytes_.size()) return Error::at(base_ + pos_, "truncated varint");
-    const std::uint8_t b = bytes_[pos_++];
-    if (shift == 63 && b > 1) return Error::at(base_ + pos_ - 1, "varint longer than 64 bits");
-    v |= static_cast<std::uint64_t>(b & 0x7F) << shift;
-    if ((b & 0x80) == 0) return v;
-  }
-  return Error::at(base_ + pos_, "varint longer than 10 bytes");
-}
-
-Expected<void> FieldReader::skip_group(std::uint32_t number) {
-  std::uint32_t open[kMaxGroupNesting];
-  std::uint32_t depth = 0;
-  open[depth++] = number;
-  while (depth > 0) {
-    const std::uint64_t tag_at = base_ + pos_;
-    auto tag = read_varint();
-    if (!tag) return tag.error();
-    const auto type = static_cast<std::uint32_t>(*tag & 7);
-    const std::uint64_t field = *tag >> 3;
-    if (field == 0 || field > kMaxFieldNumber) return Error::at(tag_at, "invalid field number");
-    std::uint64_t skip = 0;
-    if (type == 0) {
-      if (auto v = read_varint(); !v) return v.error();
-    } else if (type == 1 || type == 5) {
-      skip = type == 1 ? 8 : 4;
-    } else if (type == 2) {
-      auto len = read_varint();
-      if (!len) return len.error();
-      skip = *len;
-    } else if (type == 3) {
-      if (depth == kMaxGroupNesting) return Error::at(tag_at, "groups nested too deep");
-      open[depth++] = static_cast<std::uint32_t>(field);
-    } else if (type == 4) {
-      if (open[depth - 1] != field) return Error::at(tag_at, "unbalanced group end");
-      --depth;
-    } else {
-      return Error::at(tag_at, "unknown wire type " + std::to_string(type));
-    }
-    if (skip > bytes_.size() - pos_) return Error::at(tag_at, "field runs past its message");
-    pos_ += skip;
-  }
-  return {};
-}
-
-Expected<bool> FieldReader::next(Field& out) {
-  if (pos_ >= bytes_.size()) return false;
-  out = Field{};
-  out.offset = base_ + pos_;
-  auto tag = read_varint();
-  if (!tag) return tag.error();
-  const std::uint64_t number = *tag >> 3;
-  if (number == 0 || number > kMaxFieldNumber) {
-    return Error::at(out.offset, "invalid field number " + std::to_string(number));
-  }
-  out.number = static_cast<std::uint32_t>(number);
-  const auto type = static_cast<std::uint32_t>(*tag & 7);
-  const std::uint64_t value_at = pos_;
-  std::uint64_t len = 0;
-  switch (type) {
-    case 0: {
-      auto v = read_varint();
-      if (!v) return v.error();
-      out.type = WireType::varint;
-      out.varint = *v;
-      return true;
-    }
-    case 1:
-      out.type = WireType::i64;
-      len = 8;
-      break;
-    case 5:
-      out.type = WireType::i32;
-      len = 4;
-      break;
-    case 2: {
-      auto v = read_varint();
-      if (!v) return v.error();
-      out.type = WireType::len;
-      len = *v;
-      break;
-    }
-    case 3: {
-      if (!allow_groups_) return Error::at(out.offset, "group field");
-      out.type = WireType::group_start;
-      if (auto r = skip_group(out.number); !r) return r.error();
-      out.payload = bytes_.subspan(static_cast<std::size_t>(value_at),
-                                   static_cast<std::size_t>(pos_ - value_at));
-      return true;
-    }
-    default:
-      return Error::at(out.offset, "unexpected wire type " + std::to_string(type) + " for field " +
-                                       std::to_string(number));
-  }
-  const auto payload = slice(bytes_, pos_, len);
-  if (!payload) {
-    return Error::at(out.offset, "field " + std::to_string(number) + " declares " +
-                                     std::to_string(len) + " bytes; only " +
-                                     std::to_string(bytes_.size() - pos_) + " remain");
-  }
-  out.payload = *payload;
-  pos_ += len;
-  return true;
-}
-
 bool looks_like_model(ByteView data) {
   if (data.size() < 4) return false;
-  FieldReader reader(data, 0, /*allow_groups=*/false);
+  pb::Reader reader(data);
   Field f;
   bool ir_version = false;
   bool graph = false;
@@ -318,7 +213,7 @@ bool looks_like_model(ByteView data) {
       if (f.varint == 0 || f.varint > kMaxIrVersion) return false;
       ir_version = true;
     } else if (f.number == 7) {
-      if (!opens_like_graph(f.payload)) return false;
+      if (!opens_like_graph(f.bytes)) return false;
       graph = true;
     }
   }
