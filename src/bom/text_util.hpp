@@ -58,9 +58,7 @@ inline std::string bounded(std::string_view s, std::size_t max) {
   return std::string(s.substr(0, cut)) + "...";
 }
 
-// Valid UTF-8 (no overlongs, no surrogates); JSON output needs it.
-bool is_valid_utf8(std::string_view s);
-// Replaces invalid UTF-8 sequences with U+FFFD so the text can go into JSON.
-std::string sanitize_utf8(std::string_view s);
+using mlsc::is_valid_utf8;
+using mlsc::sanitize_utf8;
 
 }  // namespace mlsc::bom::detail

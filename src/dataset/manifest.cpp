@@ -9,6 +9,7 @@
 
 #include "mlsc/core/mapped_file.hpp"
 #include "mlsc/core/merkle.hpp"
+#include "mlsc/core/text.hpp"
 #include "mlsc/dataset/croissant.hpp"
 #include "mlsc/dataset/url_list.hpp"
 #include "mlsc/sign/hashing.hpp"
@@ -218,35 +219,6 @@ Expected<void> read_predicate_texts(const json& p, DatasetManifest& m) {
 
 }  // namespace
 
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = 1;
-    std::uint32_t cp = c;
-    if (c >= 0x80) {
-      if (c >= 0xC2 && c <= 0xDF)
-        len = 2, cp = c & 0x1FU;
-      else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, cp = c & 0x0FU;
-      else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, cp = c & 0x07U;
-      else
-        return false;
-      if (i + len > s.size()) return false;
-      for (std::size_t k = 1; k < len; ++k) {
-        const auto cc = static_cast<unsigned char>(s[i + k]);
-        if ((cc & 0xC0U) != 0x80U) return false;
-        cp = (cp << 6U) | (cc & 0x3FU);
-      }
-      const bool overlong = (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
-      if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    }
-    i += len;
-  }
-  return true;
-}
-
 std::string leaf_entry(std::string_view key, std::string_view sha256_hex) {
   std::string e;
   e.reserve(key.size() + 1 + sha256_hex.size());
@@ -274,14 +246,14 @@ std::string merkle_root(const std::vector<DatasetFile>& files,
 Expected<void> finalize(DatasetManifest& m) {
   // The statement is JSON: every text in it must be UTF-8 to be written losslessly.
   for (const auto* t : {&m.name, &m.source, &m.croissant, &m.created_on}) {
-    if (!valid_utf8(*t)) return Error{"name, source or date is not valid UTF-8"};
+    if (!is_valid_utf8(*t)) return Error{"name, source or date is not valid UTF-8"};
   }
   for (const auto& r : m.records) {
-    if (!valid_utf8(r.url) || !valid_utf8(r.path))
+    if (!is_valid_utf8(r.url) || !is_valid_utf8(r.path))
       return Error{"a record url or path is not valid UTF-8"};
   }
   for (const auto& f : m.files) {
-    if (!valid_utf8(f.path)) return Error{"file path is not valid UTF-8: " + f.path};
+    if (!is_valid_utf8(f.path)) return Error{"file path is not valid UTF-8: " + f.path};
   }
   std::sort(m.files.begin(), m.files.end(),
             [](const DatasetFile& a, const DatasetFile& b) { return a.path < b.path; });

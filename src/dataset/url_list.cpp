@@ -12,6 +12,7 @@
 
 #include "mlsc/core/bytes.hpp"
 #include "mlsc/core/mapped_file.hpp"
+#include "mlsc/core/text.hpp"
 #include "mlsc/sign/bundle.hpp"
 #include "mlsc/sign/manifest.hpp"
 
@@ -33,7 +34,7 @@ Expected<void> add_entry(UrlList& list, std::string url, std::string_view hash,
   if (url.empty()) return Error::at(offset, "empty url");
   if (url.size() > kMaxUrlBytes) return Error::at(offset, "url longer than 64 KiB");
   if (has_control(url)) return Error::at(offset, "url contains control characters");
-  if (!valid_utf8(url)) return Error::at(offset, "url is not valid UTF-8");
+  if (!is_valid_utf8(url)) return Error::at(offset, "url is not valid UTF-8");
   UrlEntry e;
   e.url = std::move(url);
   e.offset = offset;
@@ -44,7 +45,7 @@ Expected<void> add_entry(UrlList& list, std::string url, std::string_view hash,
   }
   if (!path.empty()) {
     auto p = sign::canonical_relative_path(path);
-    if (!p || has_control(path) || !valid_utf8(path)) {
+    if (!p || has_control(path) || !is_valid_utf8(path)) {
       return Error::at(offset, "path '" + std::string(path) +
                                    "' is not a relative path inside the fetch directory");
     }

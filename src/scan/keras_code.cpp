@@ -5,6 +5,7 @@
 #include <cctype>
 #include <set>
 
+#include "mlsc/core/text.hpp"
 #include "python_marshal.hpp"
 
 namespace mlsc::scan::keras {
@@ -134,16 +135,6 @@ bool is_dangerous_module(std::string_view name) {
   const std::string_view top = name.substr(0, name.find('.'));
   return std::find(kDangerousModules.begin(), kDangerousModules.end(), top) !=
          kDangerousModules.end();
-}
-
-std::string printable(std::string_view s, std::size_t max_chars) {
-  std::string out;
-  for (const char c : s.substr(0, max_chars)) {
-    const auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u == 0x7F) ? '?' : c;
-  }
-  if (s.size() > max_chars) out += "...";
-  return out;
 }
 
 std::string list(const std::vector<std::string>& items, std::size_t max_items,

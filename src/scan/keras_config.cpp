@@ -10,6 +10,7 @@
 
 #include "core/embedded.hpp"
 #include "keras_code.hpp"
+#include "mlsc/core/text.hpp"
 #include "rule_lines.hpp"
 
 namespace mlsc::scan::keras {
@@ -101,16 +102,6 @@ bool keras_family(std::string_view package) {
 }
 
 // --- helpers -------------------------------------------------------------------------------
-
-std::string printable(std::string_view s, std::size_t max_chars) {
-  std::string out;
-  for (const char c : s.substr(0, max_chars)) {
-    const auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u == 0x7F) ? '?' : c;
-  }
-  if (s.size() > max_chars) out += "...";
-  return out;
-}
 
 std::string path_component(std::string_view name) {
   std::string out;

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "core/embedded.hpp"
+#include "mlsc/core/text.hpp"
 #include "protobuf_wire.hpp"
 #include "rule_lines.hpp"
 
@@ -255,16 +256,6 @@ const std::unordered_set<std::string>& standard_ops() {
 constexpr std::string_view kPathAttrs[] = {
     "filename",          "file_pattern", "memory_region_name", "output_stream", "debug_urls",
     "descriptor_source", "address",      "ckpt_path",          "path",          "shared_name"};
-
-std::string printable(std::string_view s, std::size_t max_chars) {
-  std::string out;
-  for (const char c : s.substr(0, max_chars)) {
-    const auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u == 0x7F) ? '?' : c;
-  }
-  if (s.size() > max_chars) out += "...";
-  return out;
-}
 
 std::string input_node(std::string_view input) {
   if (!input.empty() && input[0] == '^') input.remove_prefix(1);

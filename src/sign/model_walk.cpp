@@ -11,42 +11,17 @@
 #include <cstring>
 #include <system_error>
 
+#include "mlsc/core/text.hpp"
+
 namespace mlsc::sign::detail {
 
 namespace fs = std::filesystem;
 
 namespace {
 
-// Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF): a name that is
-// not valid UTF-8 cannot be written losslessly into the JSON statement (spec §6.1.2).
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1FU;
-    else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0FU;
-    else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07U;
-    else return false;
-    if (i + len > s.size()) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0U) != 0x80U) return false;
-      cp = (cp << 6U) | (cc & 0x3FU);
-    }
-    const bool overlong = (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
-    if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
+std::string errno_text(const std::string& what) {
+  return what + ": " + std::strerror(errno);
 }
-
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
 FileStamp stamp_of(const struct stat& st) {
   constexpr std::int64_t kNs = 1'000'000'000;
@@ -80,7 +55,8 @@ std::vector<std::string> ignore_list(const fs::path& root, const HashOptions& o)
   std::vector<std::string> out;
   if (o.ignore_git_paths) out.insert(out.end(), std::begin(kGitPaths), std::end(kGitPaths));
   for (const auto& p : o.ignore_paths) {
-    const auto rel = fs::path(p).is_absolute() ? relative_inside(root, p) : canonical_relative_path(p);
+    const auto rel =
+        fs::path(p).is_absolute() ? relative_inside(root, p) : canonical_relative_path(p);
     if (rel) out.push_back(*rel);
   }
   if (o.signature) {
@@ -92,7 +68,8 @@ std::vector<std::string> ignore_list(const fs::path& root, const HashOptions& o)
 }
 
 bool is_under(std::string_view rel, std::string_view prefix) {
-  return rel == prefix || (rel.size() > prefix.size() && rel.starts_with(prefix) && rel[prefix.size()] == '/');
+  return rel == prefix ||
+         (rel.size() > prefix.size() && rel.starts_with(prefix) && rel[prefix.size()] == '/');
 }
 
 class Walker {
@@ -147,7 +124,8 @@ Expected<struct stat> Walker::follow_link(const fs::path& path, const std::strin
   const fs::path target = fs::weakly_canonical(path, ec);
   const fs::path back = target.lexically_relative(canonical_root_);
   if (ec || back.empty() || *back.begin() == "..") {
-    tree_.warnings.push_back(rel + ": symbolic link points outside the model (" + target.string() + ")");
+    tree_.warnings.push_back(rel + ": symbolic link points outside the model (" + target.string() +
+                             ")");
   }
   return st;
 }
@@ -156,7 +134,7 @@ Expected<void> Walker::visit(const fs::path& path, const std::string& rel) {
   for (const auto& ig : ignores_) {
     if (is_under(rel, ig)) return {};
   }
-  if (!valid_utf8(rel)) return Error{path.string() + ": file name is not valid UTF-8"};
+  if (!is_valid_utf8(rel)) return Error{path.string() + ": file name is not valid UTF-8"};
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return Error{errno_text(rel)};
   if (S_ISLNK(st.st_mode)) {
@@ -181,7 +159,8 @@ Expected<ModelTree> walk_model(const fs::path& root, const HashOptions& options)
   struct stat st {};
   if (::lstat(root.c_str(), &st) != 0) return Error{errno_text(root.string())};
   if (S_ISLNK(st.st_mode) && !options.allow_symlinks) {
-    return Error{root.string() + ": the model path is a symbolic link; links are refused unless allowed"};
+    return Error{root.string() +
+                 ": the model path is a symbolic link; links are refused unless allowed"};
   }
   if (::stat(root.c_str(), &st) != 0) return Error{errno_text(root.string())};
   std::vector<std::string> ignores = ignore_list(root, options);

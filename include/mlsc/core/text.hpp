@@ -27,4 +27,16 @@ std::string_view trim(std::string_view s, std::string_view chars = kAsciiSpace);
 // `s` with A-Z lowered; other bytes (UTF-8 included) unchanged.
 std::string ascii_lower(std::string_view s);
 
+// Length of the well-formed UTF-8 sequence at s[i] (i < s.size()), or 0 when there is none:
+// no overlong forms, no surrogates, nothing past U+10FFFF (RFC 3629). Names and text must pass
+// this before they go into JSON, which cannot carry other bytes losslessly.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i);
+bool is_valid_utf8(std::string_view s);
+// Invalid sequences replaced with U+FFFD, so the text can go into JSON.
+std::string sanitize_utf8(std::string_view s);
+
+// At most `max_chars` bytes of `s` with control characters shown as '?', and "..." when cut:
+// attacker text quoted in a one-line message.
+std::string printable(std::string_view s, std::size_t max_chars);
+
 }  // namespace mlsc

@@ -82,9 +82,6 @@ std::string leaf_entry(std::string_view key, std::string_view sha256_hex);
 // links unless allowed.
 Expected<DatasetManifest> build_manifest(const fs::path& dir, const ManifestOptions& options);
 
-// Strict UTF-8 (no overlong forms, surrogates, or code points past U+10FFFF).
-bool valid_utf8(std::string_view s);
-
 // Sorts files and records, checks for duplicate keys and that every text is UTF-8 (the
 // statement is JSON), and sets merkle_root.
 Expected<void> finalize(DatasetManifest& m);
